@@ -1,0 +1,45 @@
+"""Where the warehouse lives and how to open it.
+
+One DuckDB file holds the whole warehouse. Its location and the demo scale come from the
+environment so that the run command, the tests and the benchmark can point at different files:
+
+    POLICYCUBE_DATA   path of the warehouse file   (default: data/warehouse/policycube.duckdb)
+    POLICYCUBE_SCALE  demo scale, 1.0 = about 100,000 customers (default: 1.0)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PATH = PROJECT_ROOT / "data" / "warehouse" / "policycube.duckdb"
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+DEMO_SEED = 20261123
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("POLICYCUBE_DATA") or DEFAULT_PATH)
+
+
+def demo_scale() -> float:
+    return float(os.environ.get("POLICYCUBE_SCALE") or 1.0)
+
+
+def ensure_warehouse(path: Path | None = None, scale: float | None = None) -> Path:
+    """Return the warehouse path, generating the demo warehouse first if the file is absent."""
+    path = Path(path or warehouse_path())
+    if not path.exists():
+        from data.generate import generate
+
+        generate(path, scale=demo_scale() if scale is None else scale, seed=DEMO_SEED)
+    return path
+
+
+def connect_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path or warehouse_path()), read_only=True)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
