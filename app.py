@@ -1,0 +1,46 @@
+"""PolicyCube: the Dash app and its Flask server. Pages, callbacks and numbers live elsewhere.
+
+Run `make run` (or `python app.py --port 8050`); production: `gunicorn app:server` (see README).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import dash
+from dash import Dash
+
+import callbacks  # noqa: F401  registers the global @callback functions
+from layouts.pages import register_pages
+from layouts.shell import shell
+
+app = Dash(
+    __name__,
+    use_pages=True,
+    pages_folder="",
+    suppress_callback_exceptions=True,
+    title="PolicyCube",
+    update_title=None,
+)
+server = app.server
+register_pages()
+app.layout = shell
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the PolicyCube dashboard.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools and hot reload")
+    args = parser.parse_args(argv)
+
+    from data.warehouse import ensure_warehouse
+
+    path = ensure_warehouse()
+    print(f"PolicyCube: warehouse {path}")
+    print(f"PolicyCube: open http://{args.host}:{args.port}/ in your browser (Ctrl+C stops)", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Shell callbacks: the language lives in the URL (?lang=en), the theme in the browser's storage."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx
+
+from layouts.i18n import DEFAULT_LANGUAGE, normalise_language, t
+
+
+def _with_lang(search: str | None, lang: str) -> str:
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    if lang == DEFAULT_LANGUAGE:
+        params.pop("lang", None)
+    else:
+        params["lang"] = lang
+    return f"?{urlencode(params)}" if params else ""
+
+
+@callback(
+    Output("url", "search"),
+    Output("lang-switch", "value"),
+    Output("app-title", "children"),
+    Output("app-subtitle", "children"),
+    Output({"role": "nav-link", "page": ALL}, "children"),
+    Output({"role": "nav-link", "page": ALL}, "href"),
+    Input("url", "search"),
+    Input("lang-switch", "value"),
+)
+def sync_language(search, switched):
+    """One callback owns both directions (URL -> switch, switch -> URL) to avoid a dependency cycle."""
+    if ctx.triggered_id == "lang-switch":
+        lang = normalise_language(switched)
+        search = _with_lang(search, lang)
+    else:
+        lang = normalise_language(dict(parse_qsl((search or "").lstrip("?"))).get("lang"))
+    pages = list(dash.page_registry.values())
+    return (
+        search,
+        lang,
+        t("app.title", lang),
+        t("app.subtitle", lang),
+        [t(page["name"], lang) for page in pages],
+        [page["relative_path"] + _with_lang("", lang) for page in pages],
+    )
+
+
+@callback(
+    Output("mantine-provider", "forceColorScheme"),
+    Output("theme-store", "data"),
+    Output("theme-switch", "checked"),
+    Input("theme-switch", "checked"),
+    State("theme-store", "data"),
+)
+def apply_theme(dark, stored):
+    if ctx.triggered_id is None and stored in ("light", "dark"):
+        scheme = stored
+    else:
+        scheme = "dark" if dark else "light"
+    return scheme, scheme, scheme == "dark"

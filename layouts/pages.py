@@ -1,0 +1,15 @@
+"""The page registry, in code: path, layout function and the catalogue key of each page's name."""
+from __future__ import annotations
+
+import dash
+
+from layouts import overview
+
+PAGES = (
+    ("overview", "/", overview.layout, "nav.overview"),
+)
+
+
+def register_pages() -> None:
+    for module, path, layout, name_key in PAGES:
+        dash.register_page(module, path=path, layout=layout, name=name_key, title="PolicyCube")

@@ -1,0 +1,78 @@
+"""The application shell around every page: header with navigation, language and theme."""
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from layouts.i18n import DEFAULT_LANGUAGE, t
+
+THEME = {
+    "primaryColor": "indigo",
+    "fontFamily": "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', system-ui, sans-serif",
+    "defaultRadius": "md",
+}
+
+
+def _nav_links(lang: str) -> list:
+    return [
+        dmc.Anchor(
+            t(page["name"], lang),
+            href=page["relative_path"],
+            id={"role": "nav-link", "page": page["module"]},
+            underline="never",
+            fw=500,
+        )
+        for page in dash.page_registry.values()
+    ]
+
+
+def shell() -> dmc.MantineProvider:
+    lang = DEFAULT_LANGUAGE
+    header = dmc.AppShellHeader(
+        dmc.Group(
+            [
+                dmc.Group(
+                    [
+                        dmc.Title(t("app.title", lang), order=3, id="app-title"),
+                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="sm"),
+                    ],
+                    gap="sm",
+                    wrap="nowrap",
+                ),
+                dmc.Group(_nav_links(lang), id="nav-links", gap="lg"),
+                dmc.Group(
+                    [
+                        dmc.SegmentedControl(
+                            id="lang-switch",
+                            value=lang,
+                            data=[{"value": "zh", "label": "中文"}, {"value": "en", "label": "English"}],
+                            size="xs",
+                        ),
+                        dmc.Switch(id="theme-switch", label="☾", size="md", checked=False),
+                    ],
+                    gap="sm",
+                    wrap="nowrap",
+                ),
+            ],
+            justify="space-between",
+            h="100%",
+            px="md",
+            wrap="nowrap",
+        )
+    )
+    return dmc.MantineProvider(
+        dmc.AppShell(
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                dcc.Store(id="theme-store", storage_type="local"),
+                header,
+                dmc.AppShellMain(html.Div(dash.page_container, id="page-wrapper")),
+            ],
+            header={"height": 60},
+            padding="md",
+        ),
+        id="mantine-provider",
+        theme=THEME,
+        forceColorScheme="light",
+    )

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Production serving: gunicorn with several workers on the same app object (app:server).
+# WORKERS, THREADS, HOST, PORT and POLICYCUBE_DATA configure it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python -c "from data.warehouse import ensure_warehouse; print('warehouse', ensure_warehouse())"
+exec .venv/bin/gunicorn app:server \
+    --workers "${WORKERS:-4}" --threads "${THREADS:-4}" \
+    --bind "${HOST:-127.0.0.1}:${PORT:-8050}" \
+    --timeout 120 --access-logfile -

@@ -1,0 +1,72 @@
+"""Production serving: gunicorn with several workers answers every registered page."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from data.warehouse import PROJECT_ROOT
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn_url(demo_warehouse):
+    port = _free_port()
+    env = dict(os.environ, POLICYCUBE_DATA=str(demo_warehouse))
+    server = subprocess.Popen(
+        [str(GUNICORN), "app:server", "--workers", "3", "--bind", f"127.0.0.1:{port}", "--timeout", "60"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"gunicorn exited early:\n{server.stdout.read()}")
+            try:
+                requests.get(url, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("gunicorn did not answer within 60 s")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _page_paths() -> list[str]:
+    from layouts.pages import PAGES
+
+    return [path for _module, path, _layout, _name in PAGES]
+
+
+@pytest.mark.parametrize("path", _page_paths())
+def test_every_page_is_served_by_several_gunicorn_workers(gunicorn_url, path):
+    for _ in range(6):
+        response = requests.get(gunicorn_url + path, timeout=10)
+        assert response.status_code == 200
+        assert "PolicyCube" in response.text
+        layout = requests.get(gunicorn_url + "/_dash-layout", timeout=10)
+        assert layout.status_code == 200 and layout.json()
+    dependencies = requests.get(gunicorn_url + "/_dash-dependencies", timeout=10)
+    assert dependencies.status_code == 200
+    assert any("lang-switch" in str(dep) for dep in dependencies.json())
