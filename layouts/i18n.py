@@ -32,6 +32,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overview.last_year": {"zh": "去年", "en": "Last year"},
     "overview.month": {"zh": "月份", "en": "Month"},
     "overview.change": {"zh": "同比变动", "en": "Change YoY"},
+    "overview.pp": {"zh": "个百分点", "en": " pp"},
+    "overview.growth": {"zh": "增长最快", "en": "Fastest growing"},
+    "overview.decline": {"zh": "下降最多", "en": "Largest decline"},
+    "kpi.written_premium": {"zh": "保费收入", "en": "Written premium"},
+    "kpi.fyp": {"zh": "首年保费", "en": "First-year premium"},
+    "kpi.renewal_premium": {"zh": "续期保费", "en": "Renewal premium"},
+    "kpi.single_premium": {"zh": "趸交保费", "en": "Single premium"},
+    "kpi.ape": {"zh": "年化新单保费", "en": "APE"},
+    "kpi.persistency_13": {"zh": "13个月继续率", "en": "13-month persistency"},
+    "kpi.loss_ratio": {"zh": "赔付率", "en": "Loss ratio"},
+    "kpi.contribution": {"zh": "客户贡献", "en": "Contribution"},
+    "kpi.customers": {"zh": "客户数", "en": "Customers"},
+    "kpi.in_force_policies": {"zh": "有效保单数", "en": "In-force policies"},
+    "kpi.vip_customers": {"zh": "VIP客户数", "en": "VIP customers"},
 }
 
 

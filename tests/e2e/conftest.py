@@ -22,9 +22,17 @@ def dashboard(dash_duo, demo_warehouse, monkeypatch):
     return dash_duo
 
 
-def screenshot(duo, name: str) -> None:
+def screenshot(duo, name: str, width: int = 1280) -> None:
+    """Save the whole page at `width` pixels, then restore the window."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    driver = duo.driver
+    before = driver.get_window_size()
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, max(height + 140, 600))
+    try:
+        driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    finally:
+        driver.set_window_size(before["width"], before["height"])
 
 
 def console_errors(duo) -> list[dict]:

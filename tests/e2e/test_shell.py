@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import click_label, console_errors, screenshot
+from tests.e2e.conftest import click_label, console_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -11,7 +11,6 @@ pytestmark = pytest.mark.e2e
 def test_overview_renders_in_chinese_by_default(dashboard):
     dashboard.wait_for_text_to_equal("#overview-title", "经营总览")
     dashboard.wait_for_text_to_equal("#app-title", "保险分析立方")
-    screenshot(dashboard, "overview_zh")
     assert console_errors(dashboard) == []
 
 
@@ -21,7 +20,6 @@ def test_language_switch_updates_page_and_url(dashboard):
     dashboard.wait_for_text_to_equal("#overview-title", "Business overview")
     dashboard.wait_for_text_to_equal("#app-title", "PolicyCube")
     assert "lang=en" in dashboard.driver.current_url
-    screenshot(dashboard, "overview_en")
 
 
 def test_copied_english_url_opens_in_english(dashboard):

@@ -1,0 +1,86 @@
+"""Figure builders: a DataFrame from the engine in, a Plotly figure out. No queries here."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from layouts.i18n import t
+
+# Money on axes in the unit a reader expects: 万元 in Chinese, millions in English.
+MONEY_UNIT = {"zh": (1e4, "万元"), "en": (1e6, "M CNY")}
+TREND_PARTS = ("fyp", "renewal_premium", "single_premium")
+SERIES_COLOURS = ("#4c6ef5", "#20c997", "#fab005", "#fa5252", "#7950f2", "#15aabf", "#82c91e", "#e64980")
+
+
+def base_layout(fig: go.Figure, dark: bool = False) -> go.Figure:
+    fig.update_layout(
+        template="plotly_dark" if dark else "plotly_white",
+        margin={"l": 10, "r": 10, "t": 36, "b": 10},  # room for the mode bar above the plot
+        legend={"orientation": "h", "y": -0.15},
+        font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
+        colorway=SERIES_COLOURS,
+    )
+    return fig
+
+
+def message_figure(text: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig)
+
+
+def premium_trend(this_year: pd.DataFrame, last_year: pd.DataFrame, lang: str) -> go.Figure:
+    """Stacked first-year, renewal and single premium per month, with last year's total as a line."""
+    divisor, unit = MONEY_UNIT[lang]
+    months = this_year["month_of_year"]
+    fig = go.Figure()
+    for part in TREND_PARTS:
+        fig.add_bar(x=months, y=this_year[part] / divisor, name=f"{t(f'kpi.{part}', lang)} · {t('overview.this_year', lang)}")
+    fig.add_scatter(x=last_year["month_of_year"], y=last_year[list(TREND_PARTS)].sum(axis=1) / divisor,
+                    name=f"{t('kpi.written_premium', lang)} · {t('overview.last_year', lang)}",
+                    mode="lines+markers", line={"dash": "dot", "color": "#868e96"})
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title=t("overview.month", lang), tickmode="array", tickvals=list(range(1, 13)))
+    fig.update_yaxes(title=unit)
+    return base_layout(fig)
+
+
+def share_donut(labels: pd.Series, values: pd.Series, lang: str) -> go.Figure:
+    divisor, unit = MONEY_UNIT[lang]
+    fig = go.Figure(go.Pie(labels=labels, values=values / divisor, hole=0.5, sort=False,
+                           texttemplate="%{label}<br>%{percent}",
+                           hovertemplate=f"%{{label}}: %{{value:,.0f}} {unit} (%{{percent}})<extra></extra>"))
+    fig.update_layout(showlegend=False)
+    return base_layout(fig)
+
+
+def region_treemap(frame: pd.DataFrame, region: str, province: str, value: str, lang: str) -> go.Figure:
+    """Region > province treemap sized by `value`; `frame` holds one row per province."""
+    divisor, unit = MONEY_UNIT[lang]
+    regions = frame.groupby(region, sort=False)[value].sum()
+    ids = list(regions.index) + [f"{r}/{p}" for r, p in zip(frame[region], frame[province])]
+    fig = go.Figure(go.Treemap(
+        ids=ids,
+        labels=list(regions.index) + list(frame[province]),
+        parents=[""] * len(regions) + list(frame[region]),
+        values=list(regions / divisor) + list(frame[value] / divisor),
+        branchvalues="total",
+        hovertemplate=f"%{{label}}: %{{value:,.0f}} {unit}<extra></extra>",
+        textinfo="label+percent root",
+    ))
+    return base_layout(fig)
+
+
+def movers_bar(labels: pd.Series, changes: pd.Series, lang: str) -> go.Figure:
+    """Horizontal bars of relative change, growth in green and decline in red, biggest at the top."""
+    fig = go.Figure(go.Bar(
+        x=changes * 100, y=labels, orientation="h",
+        marker_color=["#2f9e44" if c >= 0 else "#e03131" for c in changes],
+        texttemplate="%{x:+.1f}%", textposition="auto",
+        hovertemplate="%{y}: %{x:+.1f}%<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=f"{t('overview.change', lang)} (%)", zeroline=True)
+    return base_layout(fig)

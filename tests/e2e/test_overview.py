@@ -1,0 +1,48 @@
+"""The overview page in a real browser: headline numbers agree with the raw tables."""
+from __future__ import annotations
+
+import calendar
+
+import duckdb
+import pytest
+
+from layouts import numbers
+from tests.e2e.conftest import console_errors, screenshot
+
+pytestmark = pytest.mark.e2e
+
+CHARTS = ("overview-trend", "overview-channels", "overview-regions", "overview-movers")
+
+
+def _oracle_period(path) -> tuple[str, str]:
+    """Year to date of the latest month with a paid premium, straight from the premium facts."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        last = con.execute("SELECT max(paid_date) FROM fact_premium").fetchone()[0]
+    end = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+    return f"{last.year}-01-01", end.isoformat()
+
+
+def _oracle_written_premium(path, start: str, end: str) -> float:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT sum(amount) FROM fact_premium WHERE paid_date BETWEEN ? AND ?", [start, end]
+        ).fetchone()[0]
+
+
+def _wait_for_overview(duo) -> None:
+    duo.wait_for_contains_text('[id*="kpi-value"][id*="written_premium"]', ".", timeout=30)
+    for graph in CHARTS:
+        duo.wait_for_element(f"#{graph} .main-svg", timeout=30)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_written_premium_card_equals_raw_premium_facts(dashboard, demo_warehouse, lang):
+    dashboard.driver.get(dashboard.server_url + ("/?lang=en" if lang == "en" else "/"))
+    _wait_for_overview(dashboard)
+    start, end = _oracle_period(demo_warehouse)
+    expected = numbers.compact(_oracle_written_premium(demo_warehouse, start, end), lang)
+    shown = dashboard.find_element('[id*="kpi-value"][id*="written_premium"]').text
+    assert shown == expected
+    assert start in dashboard.find_element("#overview-period").text
+    screenshot(dashboard, f"overview_{lang}")
+    assert console_errors(dashboard) == []
