@@ -1,0 +1,261 @@
+"""Derived tables rebuilt from the facts and params.toml after every generate or load.
+
+    param_*              the company rules of params.toml as tables, so SQL can join them
+    dim_calendar         every day the facts touch, with work month by the configurable cut-off day
+    dim_customer.vip_tier   by the VIP rules
+    mart_customer_month  per customer and calendar month: premium flows and the contribution
+                         (贡献) = premium - claims paid - commission - acquisition cost
+                                  - cost to serve + investment spread  (DOMAIN.md)
+
+Booking conventions (when a flow lands in a month):
+    premium, commission   month the premium was paid; commission = paid amount x rate of the
+                          policy's channel and the instalment's policy year
+    claims paid           month of the decision, paid claims only
+    acquisition cost      month of issue, per policy by channel
+    cost to serve         month of the service event, unit cost of its type and channel
+    investment spread     month each policy year starts, for policy years that start while the policy
+                          runs (in force: up to the as-of date; otherwise before its status date):
+                          reserve ratio of the product line x premium paid for that policy year and
+                          earlier x (actual return of the year it starts - guaranteed rate)
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from data.config import VIP_METRICS, investment_return
+
+FACT_DATES = [
+    ("fact_policy", "application_date"), ("fact_policy", "issue_date"), ("fact_policy", "status_date"),
+    ("fact_premium", "due_date"), ("fact_premium", "paid_date"), ("fact_claim", "report_date"),
+    ("fact_claim", "decision_date"), ("fact_underwriting", "application_date"),
+    ("fact_service_event", "event_date"), ("fact_visit", "visit_date"),
+]
+
+
+def derive(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+    first, last = _date_range(con, params)
+    _write_params(con, params, first.year, last.year)
+    _write_calendar(con, params, first, last)
+    _write_vip_tiers(con, params)
+    _write_mart(con, params)
+
+
+def _date_range(con, params: dict) -> tuple[dt.date, dt.date]:
+    """From 1 January of the earliest fact date (or the params start) to 31 December of the latest
+    fact date (or the as-of date)."""
+    spans = " UNION ALL ".join(f"SELECT min({col}) AS lo, max({col}) AS hi FROM {table}" for table, col in FACT_DATES)
+    [(lo, hi)] = con.execute(f"SELECT min(lo), max(hi) FROM ({spans})").fetchall()
+    lo = min(d for d in (lo, params["start_date"]) if d is not None)
+    hi = max(d for d in (hi, params["as_of_date"]) if d is not None)
+    return dt.date(lo.year, 1, 1), dt.date(hi.year, 12, 31)
+
+
+def _replace(con, table: str, frame: pd.DataFrame, types: str) -> None:
+    con.register("derive_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} ({types})")
+        con.execute(f"INSERT INTO {table} SELECT * FROM derive_frame")
+    finally:
+        con.unregister("derive_frame")
+
+
+def _write_params(con, params: dict, first_year: int, last_year: int) -> None:
+    _replace(con, "param_unit_cost",
+             pd.DataFrame([(et, ch, cost) for (et, ch), cost in params["unit_cost"].items()]),
+             "event_type event_type_code, service_channel service_channel_code, unit_cost DOUBLE")
+    _replace(con, "param_commission",
+             pd.DataFrame([(ch, year, rate) for ch, rates in params["commission"].items()
+                           for year, rate in enumerate(rates, start=1)]),
+             "channel_code channel_code, policy_year SMALLINT, rate DOUBLE")
+    _replace(con, "param_acquisition_cost", pd.DataFrame(list(params["acquisition_cost"].items())),
+             "channel_code channel_code, cost_per_policy DOUBLE")
+    # Every calendar year the facts touch gets a rate (the nearest configured year fills gaps),
+    # so the spread never silently drops a year.
+    _replace(con, "param_investment_return",
+             pd.DataFrame([(y, investment_return(params, y)) for y in range(first_year, last_year + 1)]),
+             "year INTEGER, rate DOUBLE")
+    _replace(con, "param_reserve_ratio", pd.DataFrame(list(params["reserve_ratio"].items())),
+             "line_code product_line_code, reserve_ratio DOUBLE")
+
+
+def _write_calendar(con, params: dict, first: dt.date, last: dt.date) -> None:
+    con.execute("""
+        CREATE OR REPLACE TABLE dim_calendar AS
+        WITH days AS (
+            SELECT CAST(d AS DATE) AS date
+            FROM generate_series(CAST($first AS TIMESTAMP), CAST($last AS TIMESTAMP), INTERVAL 1 DAY) t(d)
+        ), work AS (
+            SELECT *, CASE WHEN day(date) > $cutoff
+                           THEN CAST(date_trunc('month', date) + INTERVAL 1 MONTH AS DATE)
+                           ELSE CAST(date_trunc('month', date) AS DATE) END AS work_start
+            FROM days
+        )
+        SELECT date, CAST(year(date) AS INTEGER) AS year, CAST(quarter(date) AS INTEGER) AS quarter,
+               CAST(month(date) AS INTEGER) AS month, strftime(date, '%Y-%m') AS year_month,
+               CAST(isodow(date) AS INTEGER) AS day_of_week,
+               isodow(date) <= 5 AND NOT list_contains($holidays, date) AS is_workday,
+               strftime(work_start, '%Y-%m') AS work_month, CAST(year(work_start) AS INTEGER) AS work_year
+        FROM work ORDER BY date
+    """, {"first": first, "last": last, "cutoff": params["work_month_cutoff_day"],
+          "holidays": list(params["holidays"])})
+    con.execute("ALTER TABLE dim_calendar ADD PRIMARY KEY (date)")
+
+
+def _write_vip_tiers(con, params: dict) -> None:
+    """Measure each customer at the as-of date, then take the first tier whose minimums all hold."""
+    cases, values = [], []
+    for rule in params["vip_tiers"]:
+        conds = []
+        for metric, minimum in rule["minimums"].items():
+            assert metric in VIP_METRICS            # config.load_params rejects anything else
+            conds.append(f"{metric} >= ?")
+            values.append(minimum)
+        cases.append(f"WHEN {' AND '.join(conds)} THEN '{rule['tier']}'")
+    tier_sql = f"CASE {' '.join(cases)} ELSE 'regular' END" if cases else "'regular'"
+    as_of = params["as_of_date"]
+    con.execute(f"""
+        UPDATE dim_customer SET vip_tier = m.tier
+        FROM (
+            WITH paid AS (
+                SELECT p.customer_id,
+                       sum(CAST(f.amount AS DECIMAL(18, 4))) AS total_premium,
+                       sum(CAST(f.amount AS DECIMAL(18, 4))) FILTER (WHERE f.paid_date > CAST(? AS DATE) - INTERVAL 12 MONTH)
+                           AS premium_12m
+                FROM fact_premium f JOIN fact_policy p USING (policy_id)
+                WHERE f.paid_date <= CAST(? AS DATE)
+                GROUP BY ALL
+            ), held AS (
+                SELECT customer_id,
+                       sum(CAST(annual_premium + 0.1 * single_premium AS DECIMAL(18, 4))) AS inforce_annual_premium,
+                       count(*) AS inforce_policies
+                FROM fact_policy WHERE status = 'in_force' GROUP BY ALL
+            ), metrics AS (
+                SELECT c.customer_id,
+                       coalesce(paid.premium_12m, 0) AS premium_12m,
+                       coalesce(paid.total_premium, 0) AS total_premium,
+                       coalesce(held.inforce_annual_premium, 0) AS inforce_annual_premium,
+                       coalesce(held.inforce_policies, 0) AS inforce_policies,
+                       coalesce(year(CAST(? AS DATE)) - year(c.first_policy_date)
+                                - CASE WHEN strftime(CAST(? AS DATE), '%m%d') < strftime(c.first_policy_date, '%m%d')
+                                       THEN 1 ELSE 0 END, 0) AS tenure_years
+                FROM dim_customer c
+                LEFT JOIN paid USING (customer_id) LEFT JOIN held USING (customer_id)
+            )
+            SELECT customer_id, CAST({tier_sql} AS vip_tier_code) AS tier FROM metrics
+        ) m
+        WHERE dim_customer.customer_id = m.customer_id
+    """, [as_of, as_of, as_of, as_of, *values])
+
+
+MONEY_COLUMNS = ["premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
+                 "acquisition_cost", "cost_to_serve", "investment_spread"]
+COUNT_COLUMNS = ["service_events", "complaints"]
+BATCH_ROWS = 4_000_000              # flow rows aggregated per batch: bounds memory at any scale
+
+# Each flow: (customer_id, month, some of the mart columns), already summed per customer and month.
+# `money(x)` rounds to 0.0001 as DECIMAL: exact sums, so the mart does not depend on the order in
+# which parallel threads add, and the same facts give the same mart bit for bit.
+FLOWS = {
+    "premium": """
+        WITH last_rate AS (SELECT channel_code, max(policy_year) AS last_year FROM param_commission GROUP BY ALL)
+        SELECT p.customer_id, CAST(date_trunc('month', f.paid_date) AS DATE) AS month,
+               sum(money(f.amount)) AS premium,
+               sum(money(f.amount)) FILTER (WHERE f.policy_year = 1 AND p.payment_frequency <> 'single') AS fyp,
+               sum(money(f.amount)) FILTER (WHERE f.policy_year >= 2 AND p.payment_frequency <> 'single')
+                   AS renewal_premium,
+               sum(money(f.amount)) FILTER (WHERE p.payment_frequency = 'single') AS single_premium,
+               sum(money(f.amount * coalesce(c.rate, 0))) AS commission
+        FROM fact_premium f
+        JOIN fact_policy p USING (policy_id)
+        LEFT JOIN last_rate l ON l.channel_code = p.channel_code
+        LEFT JOIN param_commission c
+               ON c.channel_code = p.channel_code AND c.policy_year = least(f.policy_year, l.last_year)
+        WHERE f.paid_date IS NOT NULL
+        GROUP BY ALL""",
+    "claims": """
+        SELECT p.customer_id, CAST(date_trunc('month', c.decision_date) AS DATE) AS month,
+               sum(money(c.amount_paid)) AS claims_paid
+        FROM fact_claim c JOIN fact_policy p USING (policy_id)
+        WHERE c.decision = 'paid'
+        GROUP BY ALL""",
+    "acquisition": """
+        SELECT p.customer_id, CAST(date_trunc('month', p.issue_date) AS DATE) AS month,
+               sum(money(a.cost_per_policy)) AS acquisition_cost
+        FROM fact_policy p JOIN param_acquisition_cost a USING (channel_code)
+        GROUP BY ALL""",
+    "service": """
+        SELECT e.customer_id, CAST(date_trunc('month', e.event_date) AS DATE) AS month,
+               sum(money(coalesce(u.unit_cost, 0))) AS cost_to_serve, count(*) AS service_events,
+               count(*) FILTER (WHERE e.event_type = 'complaint') AS complaints
+        FROM fact_service_event e LEFT JOIN param_unit_cost u USING (event_type, service_channel)
+        GROUP BY ALL""",
+    "investment_spread": """
+        WITH runs AS (
+            SELECT p.policy_id, p.customer_id, p.issue_date, pr.line_code, pr.guaranteed_rate,
+                   CASE WHEN p.status = 'in_force' THEN CAST($as_of AS DATE) + 1 ELSE p.status_date END AS run_end
+            FROM fact_policy p JOIN dim_product pr USING (product_code)
+        ), policy_years AS (
+            SELECT *, CAST(issue_date + to_years(CAST(policy_year - 1 AS INTEGER)) AS DATE) AS year_start
+            FROM (SELECT *, unnest(generate_series(1, greatest(date_diff('year', issue_date, run_end), 0) + 1))
+                                AS policy_year FROM runs)
+        ), paid_by_year AS (
+            SELECT policy_id, policy_year, sum(money(amount)) AS paid
+            FROM fact_premium WHERE paid_date IS NOT NULL GROUP BY ALL
+        ), reserves AS (
+            SELECT py.*, sum(coalesce(pb.paid, 0)) OVER (PARTITION BY py.policy_id ORDER BY py.policy_year)
+                       AS paid_to_date
+            FROM policy_years py LEFT JOIN paid_by_year pb USING (policy_id, policy_year)
+            WHERE py.year_start < py.run_end
+        )
+        SELECT y.customer_id, CAST(date_trunc('month', y.year_start) AS DATE) AS month,
+               sum(money(r.reserve_ratio * y.paid_to_date * (i.rate - y.guaranteed_rate))) AS investment_spread
+        FROM reserves y
+        JOIN param_reserve_ratio r USING (line_code)
+        JOIN param_investment_return i ON i.year = year(y.year_start)
+        GROUP BY ALL""",
+}
+
+
+def _write_mart(con, params: dict) -> None:
+    """Stage every flow in a temp table, then sum them per customer and month in customer-id
+    batches, so that no single aggregate has to hold the whole mart in memory."""
+    con.execute("CREATE OR REPLACE TEMP MACRO money(x) AS CAST(x AS DECIMAL(18, 4))")
+    money_types = ", ".join(f"{c} DECIMAL(38, 4)" for c in MONEY_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_flows (customer_id VARCHAR, month DATE, {money_types}, "
+                "service_events BIGINT, complaints BIGINT)")
+    for sql in FLOWS.values():
+        con.execute(f"INSERT INTO mart_flows BY NAME {sql}", {"as_of": params["as_of_date"]}
+                    if "$as_of" in sql else None)
+    con.execute(f"""CREATE OR REPLACE TABLE mart_customer_month (
+        customer_id VARCHAR NOT NULL, month DATE NOT NULL,
+        {", ".join(f"{c} DOUBLE NOT NULL" for c in MONEY_COLUMNS + ["contribution"])},
+        service_events INTEGER NOT NULL, complaints INTEGER NOT NULL)""")
+    sums = ",\n".join(f"CAST(coalesce(sum({c}), 0) AS DOUBLE)" for c in MONEY_COLUMNS)
+    contribution = ("coalesce(sum(premium), 0) - coalesce(sum(claims_paid), 0) - coalesce(sum(commission), 0) "
+                    "- coalesce(sum(acquisition_cost), 0) - coalesce(sum(cost_to_serve), 0) "
+                    "+ coalesce(sum(investment_spread), 0)")
+    counts = ", ".join(f"CAST(coalesce(sum({c}), 0) AS INTEGER)" for c in COUNT_COLUMNS)
+    for lo, hi in _customer_batches(con):
+        con.execute(f"""
+            INSERT INTO mart_customer_month
+            SELECT customer_id, month, {sums}, CAST({contribution} AS DOUBLE), {counts}
+            FROM mart_flows
+            WHERE customer_id >= $lo AND ($hi IS NULL OR customer_id < $hi)
+            GROUP BY customer_id, month
+            ORDER BY customer_id, month""", {"lo": lo, "hi": hi})
+    con.execute("DROP TABLE mart_flows")
+
+
+def _customer_batches(con) -> list[tuple[str, str | None]]:
+    """Customer-id ranges [lo, hi) of about BATCH_ROWS flow rows each; the last one is open."""
+    [(rows,)] = con.execute("SELECT count(*) FROM mart_flows").fetchall()
+    parts = max(1, -(-rows // BATCH_ROWS))
+    if parts == 1:
+        return [("", None)]
+    [(cuts,)] = con.execute("SELECT quantile_disc(customer_id, ?) FROM mart_flows",
+                            [[i / parts for i in range(1, parts)]]).fetchall()
+    edges = [""] + sorted(set(cuts)) + [None]
+    return list(zip(edges[:-1], edges[1:]))
