@@ -1,0 +1,117 @@
+"""Cube 4: agent activity (grain: visit and sale).
+
+Rows: a visit on its date; a sale (a policy an agent sold) on its issue date, with its paid
+first-year premium, the lead source of the visit that closed it, and its 13-month persistency;
+an agent-month for every month an agent was employed at its start (headcount). Rates that
+compare with "the company" (conversion index, new-customer share) divide by the same measure over
+the whole filtered slice, whatever the row or column."""
+from __future__ import annotations
+
+from cubes import dimensions as dims
+from cubes.cube_policies import persistency_columns, persistency_measures
+from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, ratio_of, sum_of, table_labels
+from cubes.rules import Rules
+from cubes.sources import GEOGRAPHY, as_of_cte
+
+CONVERSION = "(CAST(sum(closes) AS DOUBLE) / NULLIF(count(DISTINCT prospect_id) FILTER (WHERE kind = 'visit'), 0))"
+NEW_CUSTOMERS = "count(DISTINCT new_customer_id)"
+
+
+def agents_source(rules: Rules) -> str:
+    return f"""
+WITH {as_of_cte(rules)}, {GEOGRAPHY},
+paid_by_year AS (
+    SELECT policy_id,
+           sum(amount) FILTER (WHERE policy_year = 1 AND paid_date IS NOT NULL) AS fyp,
+           min(paid_date) FILTER (WHERE policy_year = 2) AS first_paid_y2,
+           min(paid_date) FILTER (WHERE policy_year = 3) AS first_paid_y3
+    FROM fact_premium GROUP BY policy_id
+),
+closing_visit AS (
+    SELECT policy_id, any_value(CAST(lead_source AS VARCHAR)) AS lead_source
+    FROM fact_visit WHERE policy_id IS NOT NULL GROUP BY policy_id
+),
+rows AS (
+    SELECT CAST(v.visit_id AS VARCHAR) AS record_id, v.visit_date AS d, 'visit' AS kind, v.agent_id,
+           v.prospect_id, v.customer_id, CAST(v.lead_source AS VARCHAR) AS lead_source, 1 AS visits,
+           v.minutes AS visit_minutes, v.agent_id || '|' || CAST(v.visit_date AS VARCHAR) AS agent_day,
+           CASE WHEN v.outcome = 'sale' THEN 1 END AS closes,
+           CASE WHEN v.outcome = 'sale' THEN date_diff('day',
+               min(v.visit_date) OVER (PARTITION BY v.agent_id, v.prospect_id), v.visit_date) END AS days_to_close,
+           CASE WHEN v.outcome = 'sale' AND p.issue_date = c.first_policy_date THEN v.customer_id END AS new_customer_id
+    FROM fact_visit v
+    LEFT JOIN fact_policy p ON p.policy_id = v.policy_id
+    LEFT JOIN dim_customer c ON c.customer_id = v.customer_id
+    UNION ALL BY NAME
+    SELECT p.policy_id AS record_id, p.issue_date AS d, 'sale' AS kind, p.agent_id, p.customer_id,
+           cv.lead_source, 1 AS cases, coalesce(pp.fyp, 0) AS fyp_sold,
+           {persistency_columns(12, 2, rules.grace_days)}
+    FROM fact_policy p CROSS JOIN as_of_date
+    LEFT JOIN paid_by_year pp ON pp.policy_id = p.policy_id
+    LEFT JOIN closing_visit cv ON cv.policy_id = p.policy_id
+    WHERE p.agent_id IS NOT NULL
+    UNION ALL BY NAME
+    SELECT a.agent_id || '@' || strftime(m.d, '%Y-%m') AS record_id, m.d, 'headcount' AS kind, a.agent_id
+    FROM dim_agent a CROSS JOIN as_of_date
+    CROSS JOIN LATERAL (SELECT unnest(generate_series(
+        date_trunc('month', a.hire_date) + INTERVAL 1 MONTH,
+        date_trunc('month', coalesce(least(a.leave_date, as_of_date.as_of), as_of_date.as_of)),
+        INTERVAL 1 MONTH))::DATE AS d) m
+)
+SELECT r.*, a.team_id, a.branch_id, CAST(a.grade AS VARCHAR) AS grade,
+       g.city_code, g.province_code, g.region_code, cal.work_month
+FROM rows r
+JOIN dim_agent a ON a.agent_id = r.agent_id
+JOIN geo g ON g.branch_id = a.branch_id
+LEFT JOIN dim_calendar cal ON cal.date = r.d
+"""
+
+
+def agents_cube(rules: Rules) -> Cube:
+    return Cube(
+        name="agents", label_zh="营销员活动", label_en="Agent activity",
+        grain="visit, sale (policy sold by an agent), agent-month of employment",
+        source=agents_source(rules),
+        hierarchies=(
+            Hierarchy("agent", (
+                Level("branch", "branch_id", "网点", "Branch", table_labels("dim_branch", "branch_id")),
+                Level("team", "team_id", "团队", "Team", table_labels("dim_team", "team_id")),
+                Level("agent", "agent_id", "营销员", "Agent", table_labels("dim_agent", "agent_id", zh="name", en="name")),
+            ), "营销员", "Agent"),
+            dims.geography(),
+            dims.one("grade", "grade", "职级", "Grade", code_labels("agent_grade")),
+            dims.one("lead_source", "lead_source", "线索来源", "Lead source", code_labels("lead_source")),
+            dims.time("日期", "date"), dims.work_month(),
+        ),
+        measures=(
+            sum_of("visits", "visits", "拜访次数", "Visits", fmt="int"),
+            sum_of("visit_minutes", "visit_minutes", "拜访时长（分钟）", "Visit minutes", fmt="float"),
+            count_of("working_days", "agent_day", "出勤天数", "Working days (agent-days with visits)",
+                     where="kind = 'visit'"),
+            ratio_of("visits_per_day", "visits", "working_days", "日均拜访", "Visits per day", fmt="float"),
+            ratio_of("minutes_per_visit", "visit_minutes", "visits", "平均拜访时长", "Minutes per visit", fmt="float"),
+            sum_of("closes", "closes", "成交次数", "Closes", fmt="int"),
+            count_of("prospects", "prospect_id", "拜访对象数", "Prospects visited", where="kind = 'visit'"),
+            ratio_of("conversion_rate", "closes", "prospects", "成交率", "Conversion rate"),
+            ratio_of("visits_per_close", "visits", "closes", "成交所需拜访数", "Visits per close", fmt="float"),
+            sum_of("days_to_close_total", "days_to_close", "成交天数合计", "Days to close (sum)", fmt="int"),
+            ratio_of("days_to_close", "days_to_close_total", "closes", "平均成交天数", "Days to close", fmt="float"),
+            count_of("new_customers", "new_customer_id", "新客户数", "New customers"),
+            Measure("new_customer_share", "sql", "新客户来源占比", "Share of the slice's new customers",
+                    sql=f"({NEW_CUSTOMERS} / NULLIF((SELECT {NEW_CUSTOMERS} FROM {{slice}}), 0))",
+                    uses=("new_customer_id",), fmt="pct"),
+            sum_of("fyp_sold", "fyp_sold", "首年保费", "FYP sold"),
+            sum_of("cases", "cases", "件数", "Cases", fmt="int"),
+            ratio_of("avg_case_size", "fyp_sold", "cases", "件均保费", "Average case size", fmt="money"),
+            count_of("active_agents", "agent_id", "有成交营销员数", "Agents with a sale", where="kind = 'sale'"),
+            count_of("headcount", "agent_id", "在职营销员数", "Agents employed", where="kind = 'headcount'"),
+            ratio_of("activity_rate", "active_agents", "headcount", "活动率", "Activity rate"),
+            ratio_of("cases_per_agent", "cases", "headcount", "人均件数", "Cases per agent", fmt="float"),
+            *persistency_measures(13),
+            Measure("conversion_index", "sql", "成交率指数", "Conversion index (company = 1)",
+                    sql=f"({CONVERSION} / NULLIF((SELECT {CONVERSION} FROM {{slice}}), 0))",
+                    uses=("closes", "prospect_id"), fmt="float"),
+        ),
+        scope_columns={"region": "region_code", "branch": "branch_id"},
+        drill_columns=("kind", "record_id", "d", "agent_id", "customer_id", "lead_source"),
+    )

@@ -1,0 +1,86 @@
+"""Cube 2: customer contribution (grain: customer).
+
+mart_customer_month (built by data/derive.py) is summed per customer over the months the time
+filters keep; the outer query then groups customers. Because each source row is one customer,
+rank measures (share of contribution from the top N% of customers, share of customers losing
+money) are computed per cell from that cell's own customers, subtotals included. Time is therefore
+a filter here, not a row or column.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cubes import dimensions as dims
+from cubes.model import Cube, Measure, count_of, ratio_of, sum_of
+from cubes.rules import Rules
+from cubes.sources import CUSTOMER, CUSTOMER_COLUMNS, GEOGRAPHY, as_of_cte
+
+MART_MEASURES = ("premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
+                 "acquisition_cost", "cost_to_serve", "investment_spread", "contribution",
+                 "service_events", "complaints")
+TOP_SHARES = (10, 20, 30)
+
+def contribution_source(rules: Rules) -> str:
+    return f"""
+WITH {as_of_cte(rules)}, {GEOGRAPHY}, {CUSTOMER},
+per_customer AS (
+    SELECT customer_id, {", ".join(f"sum({m}) AS {m}" for m in MART_MEASURES)}
+    FROM mart_customer_month
+    WHERE TRUE {{inner_where}}
+    GROUP BY customer_id
+)
+SELECT m.*, m.customer_id AS record_id, 'customer' AS kind,
+       CASE WHEN m.contribution < 0 THEN 1 END AS negative_customer,
+       CASE WHEN m.contribution < 0 THEN m.contribution END AS negative_contribution,
+       {CUSTOMER_COLUMNS}, c.customer_branch_id AS branch_id,
+       g.city_code, g.province_code, g.region_code
+FROM per_customer m
+JOIN cust c ON c.customer_id = m.customer_id
+JOIN geo g ON g.branch_id = c.customer_branch_id
+"""
+
+
+def top_share(percent: int) -> Measure:
+    """Contribution of the best `percent`% of the cell's customers over the cell's contribution."""
+    take = f"CAST(ceil(count(*) * {percent} / 100.0) AS BIGINT)"
+    return Measure(
+        f"top{percent}_share", "sql", f"前{percent}%客户贡献占比", f"Contribution share of top {percent}% customers",
+        sql=f"(list_sum(list_slice(list(contribution ORDER BY contribution DESC), 1, {take})) "
+            f"/ NULLIF(sum(contribution), 0))",
+        uses=("contribution",), fmt="pct",
+    )
+
+
+def contribution_cube(rules: Rules) -> Cube:
+    return Cube(
+        name="contribution", label_zh="客户贡献度", label_en="Customer contribution",
+        grain="customer (summed over the months kept by the time filters)",
+        source=contribution_source(rules),
+        hierarchies=dims.customer_dimensions(rules) + (
+            replace(dims.time("月份", "month"), filter_only=True),
+        ),
+        measures=(
+            count_of("customers", "customer_id", "客户数", "Customers"),
+            sum_of("premium", "premium", "保费", "Premium"),
+            sum_of("fyp", "fyp", "首年保费", "First-year premium"),
+            sum_of("renewal_premium", "renewal_premium", "续期保费", "Renewal premium"),
+            sum_of("claims", "claims_paid", "赔付", "Claims"),
+            sum_of("commission", "commission", "佣金", "Commission"),
+            sum_of("acquisition_cost", "acquisition_cost", "获客成本", "Acquisition cost"),
+            sum_of("cost_to_serve", "cost_to_serve", "服务成本", "Cost to serve"),
+            sum_of("investment_spread", "investment_spread", "利差", "Investment spread"),
+            sum_of("contribution", "contribution", "贡献", "Contribution"),
+            ratio_of("contribution_margin", "contribution", "premium", "贡献率", "Contribution margin"),
+            sum_of("service_events", "service_events", "服务次数", "Service events", fmt="int"),
+            sum_of("complaints", "complaints", "投诉次数", "Complaints", fmt="int"),
+            sum_of("negative_customers", "negative_customer", "负贡献客户数", "Customers with negative contribution",
+                   fmt="int"),
+            ratio_of("negative_share", "negative_customers", "customers", "负贡献客户占比",
+                     "Share of customers with negative contribution"),
+            sum_of("negative_contribution", "negative_contribution", "负贡献合计", "Contribution lost to negative customers"),
+        ) + tuple(top_share(p) for p in TOP_SHARES),
+        scope_columns={"region": "region_code", "branch": "branch_id"},
+        inner_levels={"time.year": "month", "time.quarter": "month", "time.month": "month"},
+        inner_table="mart_customer_month",
+        drill_columns=("record_id", "branch_id", "vip_tier", "acquisition_source"),
+    )

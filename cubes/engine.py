@@ -1,0 +1,218 @@
+"""The DuckDB engine: answers QuerySpecs over one warehouse file.
+
+    engine = Engine(path)                       # read-only; safe to share between threads
+    engine.query(spec, scope=None)              # flat rows: keys, zh/en labels, measures
+    engine.pivot(spec, scope=None)              # rows x (column members, measure) for a grid
+    engine.drill_through(spec, cell, scope=None, limit=100, offset=0)
+    engine.members(cube, level, scope=None)     # key, label_zh, label_en in business order
+    engine.whale_curve(spec, scope=None, points=100)
+    engine.describe()                           # cubes, dimensions, levels, member counts, measures
+
+`spec` is a QuerySpec or its dict. Each call opens its own cursor on the shared read-only
+connection. When the file changes (a reload), the next call reconnects and the data version in
+the cache key changes, so no stale answer is served.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cubes.cache import ResultCache
+from cubes.catalog import all_cubes, cube_by_name
+from cubes.frames import finish, natural_rank, pivot
+from cubes.labels import MemberLabels, load_member_labels
+from cubes.model import SpecError, level_ref
+from cubes.scope import Scope
+from cubes.spec import QuerySpec
+from cubes.sql import compile_query, compile_records, compile_slice, level_expr, plan
+
+MAX_DRILL_ROWS = 10_000
+WAREHOUSE = "warehouse"  # the attached warehouse's catalog name
+
+
+class Engine:
+    def __init__(self, path: str | Path, cache: ResultCache | None = None):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"warehouse file not found: {self.path}")
+        self.cache = cache or ResultCache()
+        self._lock = threading.Lock()
+        self._con = None
+        self._version = None
+        self._labels: dict = {}
+
+    # --- connection and data version ---------------------------------------------------------------
+    def data_version(self) -> str:
+        st = self.path.stat()
+        return f"{st.st_mtime_ns}-{st.st_size}"
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        version = self.data_version()
+        with self._lock:
+            if self._con is None or version != self._version:
+                # the old connection is left to close itself once its in-flight cursors finish
+                self._con = _attach_readonly(self.path)
+                self._version = version
+                self._labels = {}
+            cur = self._con.cursor()
+        cur.execute(f"USE {WAREHOUSE}")
+        return cur
+
+    def _run(self, sql: str, params) -> pd.DataFrame:
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, params).df()
+        finally:
+            cur.close()
+
+    def _cached(self, kind: str, parts: tuple, compute):
+        key = self.cache.key(kind, self.data_version(), *parts)
+        return self.cache.get_or_compute(key, compute)
+
+    # --- public API ----------------------------------------------------------------------------------
+    def query(self, spec: QuerySpec | dict, scope: Scope | None = None) -> pd.DataFrame:
+        spec = _spec(spec)
+        return self._cached("query", (spec.cache_key(), _scope_key(scope)), lambda: self._query(spec, scope))
+
+    def pivot(self, spec: QuerySpec | dict, scope: Scope | None = None) -> pd.DataFrame:
+        spec = _spec(spec)
+        return pivot(self.query(spec, scope), plan(spec.definition, spec))
+
+    def drill_through(self, spec: QuerySpec | dict, cell: dict | None = None, scope: Scope | None = None,
+                      limit: int = 100, offset: int = 0) -> pd.DataFrame:
+        """The records behind a cell; frame.attrs['total_rows'] is the count of all of them."""
+        spec = _spec(spec)
+        if not (isinstance(limit, int) and isinstance(offset, int) and 0 < limit and offset >= 0):
+            raise SpecError("drill-through needs a positive limit and a non-negative offset")
+        limit = min(limit, MAX_DRILL_ROWS)
+        page_sql, page_params, count_sql, count_params = compile_records(
+            spec.definition, spec, dict(cell or {}), scope, limit, offset)
+        frame = self._run(page_sql, page_params)
+        frame.attrs["total_rows"] = int(self._run(count_sql, count_params)["n"].iloc[0])
+        return frame
+
+    def members(self, cube: str, level: str, scope: Scope | None = None) -> pd.DataFrame:
+        """Members of a level present in the data the scope allows, with labels, in business order."""
+        c = cube_by_name(cube)
+        ref = c.canonical_level(level)
+        return self._cached("members", (cube, ref, _scope_key(scope)), lambda: self._members(c, ref, scope))
+
+    def describe(self) -> dict:
+        """Every cube: label, grain, dimensions (levels with member counts) and measures."""
+        out = {}
+        for cube in all_cubes().values():
+            counts = self._cached("counts", (cube.name,), lambda c=cube: self._member_counts(c))
+            dims = {}
+            for h in cube.hierarchies:
+                dims[h.name] = {
+                    "label": {"zh": h.label_zh, "en": h.label_en}, "filter_only": h.filter_only,
+                    "levels": [{"name": level_ref(h, lv), "label": {"zh": lv.label_zh, "en": lv.label_en},
+                                "type": lv.dtype, "members": counts[level_ref(h, lv)]} for lv in h.levels],
+                }
+            out[cube.name] = {
+                "label": {"zh": cube.label_zh, "en": cube.label_en}, "grain": cube.grain, "dimensions": dims,
+                "measures": [{"name": m.name, "label": {"zh": m.label_zh, "en": m.label_en}, "format": m.fmt,
+                              "additive": m.additive} for m in cube.measures],
+            }
+        return out
+
+    def whale_curve(self, spec: QuerySpec | dict, scope: Scope | None = None, points: int = 100) -> pd.DataFrame:
+        """Cumulative share of contribution against share of customers, best customers first, over
+        the spec's slice of the contribution cube (rows and columns ignored)."""
+        spec = _spec(spec)
+        if spec.cube != "contribution":
+            raise SpecError("the whale curve ranks customers: use the 'contribution' cube")
+        if not (isinstance(points, int) and 2 <= points <= 1000):
+            raise SpecError("whale curve points must be a whole number between 2 and 1000")
+        flat = spec.replace(rows=[], columns=[], top=None, sort=[], totals=False, compare=None)
+        return self._cached("whale", (flat.cache_key(), _scope_key(scope), str(points)),
+                            lambda: self._whale(flat, scope, points))
+
+    # --- implementation ------------------------------------------------------------------------------
+    def _query(self, spec: QuerySpec, scope: Scope | None) -> pd.DataFrame:
+        cube = spec.definition
+        sql, params, pl = compile_query(cube, spec, scope)
+        raw = self._run(sql, params)
+        frame = finish(raw, cube, pl, {ref: self._member_labels(cube, ref) for ref in pl.levels})
+        frame.attrs["labels"] = column_labels(cube, frame.columns)
+        return frame
+
+    def _member_labels(self, cube, ref: str) -> MemberLabels:
+        lv = cube.level(ref)[1]
+        if lv.labels not in self._labels:
+            run = lambda sql, params: [tuple(r) for r in self._run(sql, params).itertuples(index=False)]  # noqa: E731
+            self._labels[lv.labels] = load_member_labels(lv, run)
+        return self._labels[lv.labels]
+
+    def _members(self, cube, ref: str, scope: Scope | None) -> pd.DataFrame:
+        if ref in cube.inner_levels:  # e.g. months of the contribution cube: read where they live
+            sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
+            params = {}
+        else:
+            sql, params = compile_slice(cube, QuerySpec(cube.name, (cube.measures[0].name,)), scope,
+                                        f"DISTINCT {level_expr(cube, ref, cube.date_column)} AS key")
+        keys = self._run(sql, params)["key"].dropna()
+        labels = self._member_labels(cube, ref)
+        keys = keys.iloc[natural_rank(keys, labels).argsort(kind="mergesort")].reset_index(drop=True)
+        lookup = [str(k) if cube.level(ref)[1].dtype == "str" else k for k in keys]
+        return pd.DataFrame({"key": keys, "label_zh": [labels.name(k, 0) for k in lookup],
+                             "label_en": [labels.name(k, 1) for k in lookup]})
+
+    def _member_counts(self, cube) -> dict[str, int]:
+        """Distinct members of every level, in one pass over the cube's source."""
+        outer = [ref for ref in cube.level_names if ref not in cube.inner_levels]
+        select = ", ".join(f'count(DISTINCT {level_expr(cube, ref, cube.date_column)}) AS "{ref}"' for ref in outer)
+        sql, params = compile_slice(cube, QuerySpec(cube.name, (cube.measures[0].name,)), None, select)
+        counts = {ref: int(n) for ref, n in self._run(sql, params).iloc[0].items()}
+        counts.update({ref: len(self.members(cube.name, ref)) for ref in cube.inner_levels})
+        return counts
+
+    def _whale(self, spec: QuerySpec, scope: Scope | None, points: int) -> pd.DataFrame:
+        cube = spec.definition
+        sql, params = compile_slice(cube, spec, scope, "contribution")
+        values = self._run(sql, params)["contribution"].sort_values(ascending=False).to_numpy()
+        n = len(values)
+        total = values.sum() if n else 0.0
+        cut = sorted({max(1, round(n * i / points)) for i in range(1, points + 1)}) if n else []
+        cumulative = values.cumsum()
+        return pd.DataFrame({
+            "customer_share": [c / n for c in cut],
+            "contribution_share": [cumulative[c - 1] / total if total else float("nan") for c in cut],
+            "customers": cut,
+            "cumulative_contribution": [cumulative[c - 1] for c in cut],
+        })
+
+
+def _attach_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    """A private in-memory database with the warehouse file attached read-only. duckdb.connect(path)
+    would hand back the process-wide instance of that path, which keeps reading the old file after
+    a reload has replaced it while any cursor of it is still open."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {WAREHOUSE} (READ_ONLY)")
+    return con
+
+
+def _spec(spec) -> QuerySpec:
+    return spec if isinstance(spec, QuerySpec) else QuerySpec.from_dict(spec)
+
+
+def _scope_key(scope: Scope | None) -> str:
+    return "*" if scope is None else scope.key()
+
+
+def column_labels(cube, columns) -> dict:
+    """zh/en headers of the measure and level columns, from the cube definition."""
+    out = {}
+    for col in columns:
+        base, _, suffix = col.partition("__")
+        if base in cube.measure_names:
+            m = cube.measure(base)
+            extra = {"": ("", ""), "prior": ("（对比期）", " (prior)"), "change": ("（变动）", " (change)")}[suffix]
+            out[col] = {"zh": m.label_zh + extra[0], "en": m.label_en + extra[1], "format": m.fmt}
+        elif col.split("|")[0] in cube.level_names:
+            lv = cube.level(col.split("|")[0])[1]
+            out[col] = {"zh": lv.label_zh, "en": lv.label_en}
+    return out

@@ -1,0 +1,287 @@
+"""Compile a validated QuerySpec into one DuckDB statement with named, bound parameters.
+
+Every identifier and SQL fragment comes from the cube definition; every value from the spec or
+the row scope goes through `Params.bind`. Layers of the statement:
+
+    src      the cube's source relation (inner filters placed inside it)
+    k_cur    source rows kept by filters, drill and scope, with one key column per level
+    top      the top-N members of the first row level (only with `top`)
+    b_cur    keys with the first row level bucketed into top members and '__others__'
+    agg_cur  measures per grouping set: one GROUP BY, GROUPING SETS when totals are asked for
+    (k_prior/b_prior/agg_prior: the same over dates shifted by the comparison period)
+
+Ratios are numerator and denominator aggregated in the same grouping set, distinct counts are
+counted per grouping set, so every subtotal is computed from its own rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cubes.model import Cube, Measure, SpecError, level_ref
+from cubes.scope import Scope
+from cubes.spec import Filter, QuerySpec, parse_member, time_unit
+
+OTHERS = "__others__"
+SHIFT = {"year": "INTERVAL 1 YEAR", "quarter": "INTERVAL 3 MONTH", "month": "INTERVAL 1 MONTH"}
+
+
+@dataclass
+class Params:
+    values: dict = field(default_factory=dict)
+
+    def bind(self, value) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The spec after the drill is applied: the levels actually grouped and every filter."""
+
+    cube: Cube
+    spec: QuerySpec
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    filters: tuple[Filter, ...]
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return self.rows + self.columns
+
+
+def plan(cube: Cube, spec: QuerySpec) -> Plan:
+    rows, filters = list(spec.rows), list(spec.filters)
+    if spec.drill:
+        h = cube.hierarchy(spec.drill.hierarchy)
+        refs = [level_ref(h, lv) for lv in h.levels]
+        filters += [Filter(ref, "eq", (member,)) for ref, member in zip(refs, spec.drill.path)]
+        # the drilled hierarchy shows the level below the path chosen so far
+        below = refs[min(len(spec.drill.path), len(refs) - 1)]
+        rows = [below if ref in refs else ref for ref in rows]
+        if below in spec.columns:
+            raise SpecError(f"drill into '{below}' conflicts with it being a column")
+    if len(set(rows) | set(spec.columns)) != len(rows) + len(spec.columns):
+        raise SpecError("after the drill a level would appear twice in rows and columns")
+    return Plan(cube, spec, tuple(rows), spec.columns, tuple(filters))
+
+
+# --- expressions ----------------------------------------------------------------------------------
+def level_expr(cube: Cube, ref: str, date: str) -> str:
+    """The level's typed key: text levels as VARCHAR (ENUMs compare with any text value without a
+    conversion error), whole-number levels as BIGINT."""
+    lv = cube.level(ref)[1]
+    expr = lv.expr.replace("{date}", date)
+    return f"CAST({expr} AS {'BIGINT' if lv.dtype == 'int' else 'VARCHAR'})"
+
+
+def condition(cube: Cube, f: Filter, date: str, p: Params) -> str:
+    if f.op == "between":
+        low, high = f.values
+        parts = ([f"{date} >= CAST({p.bind(low)} AS DATE)"] if low else []) + \
+                ([f"{date} <= CAST({p.bind(high)} AS DATE)"] if high else [])
+        return " AND ".join(parts) or "TRUE"
+    expr = level_expr(cube, f.dim, date)
+    if f.op == "range":
+        low, high = f.values
+        parts = ([f"{expr} >= {p.bind(low)}"] if low is not None else []) + \
+                ([f"{expr} <= {p.bind(high)}"] if high is not None else [])
+        return " AND ".join(parts)
+    values = [v for v in f.values if v is not None]
+    has_null = len(values) < len(f.values)
+    listed = f"{expr} IN ({', '.join(p.bind(v) for v in values)})" if values else "FALSE"
+    if f.op in ("eq", "in"):
+        return f"({listed} OR {expr} IS NULL)" if has_null else listed
+    # not_in keeps members without a value (NULL) unless NULL itself is excluded
+    return f"({expr} IS NOT NULL AND NOT {listed})" if has_null else f"({expr} IS NULL OR NOT {listed})"
+
+
+def scope_conditions(cube: Cube, scope: Scope | None, p: Params) -> list[str]:
+    if scope is None:
+        return []
+    out = []
+    for key, allowed in scope.items():
+        if key not in cube.scope_columns:
+            raise SpecError(f"cube '{cube.name}' cannot apply a row scope on '{key}'; "
+                            f"valid: {', '.join(cube.scope_columns)}")
+        column = f"CAST({cube.scope_columns[key]} AS VARCHAR)"
+        out.append(f"{column} IN ({', '.join(p.bind(v) for v in allowed)})" if allowed else "FALSE")
+    return out
+
+
+def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur") -> str:
+    """The aggregate of a measure; `slice_rel` is the filtered relation a 'sql' measure may compare
+    with as a whole (its `{slice}`), e.g. the company average of the slice."""
+    if m.kind == "sum":
+        agg = f"sum({m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "")
+        return f"CAST(coalesce({agg}, 0) AS {'BIGINT' if m.fmt == 'int' else 'DOUBLE'})"
+    if m.kind == "count_distinct":
+        return f"CAST(count(DISTINCT {m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "") + " AS BIGINT)"
+    if m.kind == "ratio":
+        num = measure_sql(cube, cube.measure(m.numerator), slice_rel)
+        den = measure_sql(cube, cube.measure(m.denominator), slice_rel)
+        scale = f" * {float(m.scale)!r}" if m.scale != 1 else ""
+        return f"(CAST({num} AS DOUBLE) / NULLIF({den}, 0){scale})"
+    return f"CAST({m.sql.replace('{slice}', slice_rel)} AS DOUBLE)"
+
+
+def record_condition(cube: Cube, m: Measure) -> str:
+    """Which source rows are records of a measure (for drill-through)."""
+    if m.kind == "sum":
+        return f"{m.column} IS NOT NULL" + (f" AND {m.where}" if m.where else "")
+    if m.kind == "count_distinct":
+        return m.where or "TRUE"
+    if m.kind == "ratio":
+        return f"({record_condition(cube, cube.measure(m.numerator))}) OR ({record_condition(cube, cube.measure(m.denominator))})"
+    return " OR ".join(f"{column} IS NOT NULL" for column in m.uses) or "TRUE"
+
+
+# --- statement building ---------------------------------------------------------------------------
+def source_sql(cube: Cube, pl: Plan, p: Params) -> str:
+    """The cube source with filters on inner levels placed inside its pre-aggregation."""
+    inner = [condition(cube, f, cube.inner_levels[f.dim], p) for f in pl.filters if f.dim in cube.inner_levels]
+    return cube.source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
+
+
+def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, from_: str) -> str:
+    keys = [f"{level_expr(cube, ref, date)} AS __k{i}" for i, ref in enumerate(pl.levels)]
+    conds = [condition(cube, f, date, p) for f in pl.filters if f.dim not in cube.inner_levels]
+    conds += scope_conditions(cube, scope, p)
+    where = " AND ".join(f"({c})" for c in conds) or "TRUE"
+    return f"SELECT *{''.join(', ' + k for k in keys)} FROM {from_} WHERE {where}"
+
+
+def ytd_from(cube: Cube, unit: str) -> str:
+    """Each source row counted in every reporting period from its own to the end of its year."""
+    d = cube.date_column
+    if unit == "year":
+        return f"(SELECT *, {d} AS __rd FROM src)"
+    step = SHIFT[unit]
+    return (f"(SELECT *, unnest(generate_series(date_trunc('{unit}', {d}), "
+            f"date_trunc('{unit}', make_date(year({d}), 12, 1)), {step}))::DATE AS __rd FROM src)")
+
+
+def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, slice_rel: str) -> str:
+    n = len(pl.levels)
+    keys = [f"__k{i}" for i in range(n)]
+    if bucketed:
+        keys[0] = "__b0"
+    selects = [f'{k} AS "{ref}"' for k, ref in zip(keys, pl.levels)]
+    selects += [f'{measure_sql(cube, cube.measure(m), slice_rel)} AS "{m}"' for m in pl.spec.measures]
+    group = ""
+    if n and pl.spec.totals:
+        r, c = len(pl.rows), len(pl.columns)
+        # year-to-date values of different periods do not add up: no totals across time then
+        required = {k for k, ref in zip(keys, pl.levels) if ref.startswith("time.")} if pl.spec.compare == "ytd" else set()
+        sets = []
+        for i in range(r + 1):
+            for j in range(c + 1):
+                grouped = keys[:i] + keys[r:r + j]
+                s = "(" + ", ".join(grouped) + ")"
+                if s not in sets and required <= set(grouped):
+                    sets.append(s)
+        group = f" GROUP BY GROUPING SETS ({', '.join(sets)})"
+        depth = lambda ks: " + ".join(f"(1 - GROUPING({k}))" for k in ks) or "0"  # noqa: E731
+        selects += [f"CAST({depth(keys[:r])} AS INTEGER) AS _row_depth",
+                    f"CAST({depth(keys[r:])} AS INTEGER) AS _col_depth"]
+    elif n:
+        group = f" GROUP BY {', '.join(keys)}"
+    return f"SELECT {', '.join(selects)} FROM {from_}{group}"
+
+
+def bucket_sql(from_: str) -> str:
+    return (f"SELECT *, CASE WHEN EXISTS (SELECT 1 FROM top t WHERE t.__k0 IS NOT DISTINCT FROM x.__k0) "
+            f"THEN CAST(__k0 AS VARCHAR) ELSE '{OTHERS}' END AS __b0 FROM {from_} x")
+
+
+def top_sql(cube: Cube, pl: Plan, p: Params) -> str:
+    top = pl.spec.top
+    by = measure_sql(cube, cube.measure(top.by))
+    return f"SELECT __k0 FROM k_cur GROUP BY __k0 ORDER BY {by} DESC NULLS LAST, __k0 NULLS LAST LIMIT {p.bind(top.n)}"
+
+
+def period_ctes(cube: Cube, pl: Plan, scope, p: Params, suffix: str, date: str, from_: str) -> list[str]:
+    ctes = [f"k_{suffix} AS ({keyed_sql(cube, pl, scope, p, date, from_)})"]
+    if pl.spec.top and suffix == "cur":
+        ctes.append(f"top AS ({top_sql(cube, pl, p)})")
+    if pl.spec.top:
+        ctes.append(f"b_{suffix} AS ({bucket_sql(f'k_{suffix}')})")
+    keyed = f"{'b' if pl.spec.top else 'k'}_{suffix}"
+    ctes.append(f"agg_{suffix} AS ({grouped_sql(cube, pl, keyed, bool(pl.spec.top), f'k_{suffix}')})")
+    return ctes
+
+
+def compile_query(cube: Cube, spec: QuerySpec, scope: Scope | None) -> tuple[str, dict, Plan]:
+    pl = plan(cube, spec)
+    p = Params()
+    ctes = [f"src AS ({source_sql(cube, pl, p)})"]
+    d = cube.date_column
+    if spec.compare == "ytd":
+        ctes += period_ctes(cube, pl, scope, p, "cur", "__rd", ytd_from(cube, time_unit(pl.levels)))
+    else:
+        ctes += period_ctes(cube, pl, scope, p, "cur", d, "src")
+    if spec.compare in ("yoy", "prev"):
+        shift = SHIFT["year" if spec.compare == "yoy" else time_unit(pl.levels + tuple(f.dim for f in pl.filters))]
+        # prior rows relabelled as the period they are compared with
+        ctes += period_ctes(cube, pl, scope, p, "prior", f"({d} + {shift})", "src")
+        on = [f'c."{ref}" IS NOT DISTINCT FROM pr."{ref}"' for ref in pl.levels]
+        if spec.totals and pl.levels:
+            on += ["c._row_depth = pr._row_depth", "c._col_depth = pr._col_depth"]
+        prior_cols = ", ".join(f'pr."{m}" AS "{m}__prior"' for m in spec.measures)
+        final = f"SELECT c.*, {prior_cols} FROM agg_cur c LEFT JOIN agg_prior pr ON {' AND '.join(on) or 'TRUE'}"
+    else:
+        final = "SELECT * FROM agg_cur"
+    return f"WITH {', '.join(ctes)} {final}", p.values, pl
+
+
+def compile_slice(cube: Cube, spec: QuerySpec, scope: Scope | None, select: str) -> tuple[str, dict]:
+    """`select` (SQL from the definition) over the source rows the spec's filters and scope keep."""
+    pl = plan(cube, spec)
+    p = Params()
+    sql = (f"WITH src AS ({source_sql(cube, pl, p)}), "
+           f"k_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src')}) SELECT {select} FROM k_cur")
+    return sql, p.values
+
+
+def compile_records(cube: Cube, spec: QuerySpec, cell: dict, scope: Scope | None,
+                    limit: int, offset: int) -> tuple[str, dict, str, dict]:
+    """The source rows behind one cell, paged. `cell` maps row/column levels to members; a level
+    left out is aggregated (a subtotal cell), '__others__' is the others bucket of a top N.
+    Returns (page SQL, its params, count SQL, its params)."""
+    pl = plan(cube, spec)
+    p = Params()
+    ctes = [f"src AS ({source_sql(cube, pl, p)})",
+            f"k_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src')})"]
+    conds = [" OR ".join(f"({record_condition(cube, cube.measure(m))})" for m in spec.measures)]
+    for ref, member in cell.items():
+        ref = cube.canonical_level(ref)
+        if ref not in pl.levels:
+            raise SpecError(f"cell level '{ref}' is not a row or column of this query; valid: {', '.join(pl.levels)}")
+        i = pl.levels.index(ref)
+        if i == 0 and spec.top and member == OTHERS:
+            ctes.append(f"top AS ({top_sql(cube, pl, p)})")
+            conds.append("NOT EXISTS (SELECT 1 FROM top t WHERE t.__k0 IS NOT DISTINCT FROM k_cur.__k0)")
+            continue
+        if cube.level(ref)[1].dtype == "int" and isinstance(member, str) and member.lstrip("-").isdigit():
+            member = int(member)  # top-N keys come back as text
+        member = parse_member(cube, ref, member)
+        conds.append(f"__k{i} IS NULL" if member is None else f"__k{i} = {p.bind(member)}")
+    columns = list(dict.fromkeys(cube.drill_columns + used_columns(cube, spec.measures)))
+    base = f"WITH {', '.join(ctes)} SELECT {{cols}} FROM k_cur WHERE {' AND '.join(f'({c})' for c in conds)}"
+    count_sql, count_params = base.replace("{cols}", "count(*) AS n"), dict(p.values)
+    page = (base.replace("{cols}", ", ".join(f'{c} AS "{c}"' for c in columns))
+            + f" ORDER BY record_id, kind LIMIT {p.bind(limit)} OFFSET {p.bind(offset)}")
+    return page, p.values, count_sql, count_params
+
+
+def used_columns(cube: Cube, measures) -> tuple[str, ...]:
+    out = []
+    for name in measures:
+        m = cube.measure(name)
+        if m.kind == "ratio":
+            out += used_columns(cube, (m.numerator, m.denominator))
+        elif m.column:
+            out.append(m.column)
+        else:
+            out += list(m.uses)
+    return tuple(dict.fromkeys(out))

@@ -1,0 +1,60 @@
+"""`python -m cubes describe|query`, as a user runs it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from data.warehouse import PROJECT_ROOT
+from tests.test_cubes_fixtures import engine, tables, warehouse  # noqa: F401
+
+
+def run(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cubes", *map(str, args)], cwd=PROJECT_ROOT, input=stdin,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_describe_lists_cubes_levels_member_counts_and_measures(warehouse, tables):  # noqa: F811
+    done = run("describe", "--data", warehouse)
+    assert done.returncode == 0, done.stderr
+    cubes = json.loads(done.stdout)
+    assert set(cubes) == {"policies", "contribution", "service", "agents"}
+    geo = cubes["policies"]["dimensions"]["geography"]
+    assert [lv["name"] for lv in geo["levels"]] == ["geography.region", "geography.province", "geography.city",
+                                                    "geography.branch"]
+    assert geo["levels"][0]["members"] == len(tables["dim_region"])
+    assert geo["levels"][3]["members"] == tables["fact_policy"]["branch_id"].nunique()
+    loss = next(m for m in cubes["policies"]["measures"] if m["name"] == "loss_ratio")
+    assert loss == {"name": "loss_ratio", "label": {"zh": "赔付率", "en": "Loss ratio"}, "format": "pct",
+                    "additive": False}
+
+
+def test_query_writes_csv_with_bom(warehouse, tables, tmp_path):  # noqa: F811
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"cube": "policies", "rows": ["channel"], "measures": ["policies"]}), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    done = run("query", spec, "--data", warehouse, "--csv", out)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith("\ufeff".encode("utf-8"))
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    expected = tables["fact_policy"].groupby("channel_code").size()
+    assert dict(zip(frame["channel"], frame["policies"])) == expected.to_dict()
+    assert "个人代理" in set(frame["channel|zh"])
+
+
+@pytest.mark.parametrize("spec, message", [
+    ('{"cube": "policies", "measures": ["premium"]}', "no measure 'premium'; valid: policies"),
+    ('{"cube": "policies", ', "not valid JSON"),
+])
+def test_bad_spec_is_a_message_and_a_non_zero_exit(warehouse, spec, message):  # noqa: F811
+    done = run("query", "-", "--data", warehouse, stdin=spec)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_warehouse_is_a_message(tmp_path):
+    done = run("describe", "--data", tmp_path / "none.duckdb")
+    assert done.returncode == 2 and "warehouse file not found" in done.stderr
