@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 
-import dash
 from dash import Dash
 
 import callbacks  # noqa: F401  registers the global @callback functions
+from callbacks.engine import RESULT_CACHE
 from layouts.pages import register_pages
 from layouts.shell import shell
 
@@ -23,6 +23,14 @@ app = Dash(
     update_title=None,
 )
 server = app.server
+# SimpleCache is per process; POLICYCUBE_CACHE_TYPE=FileSystemCache with POLICYCUBE_CACHE_DIR shares
+# answers between gunicorn workers. Keys carry the data version, so a reload never serves stale numbers.
+RESULT_CACHE.init_app(server, {
+    "CACHE_TYPE": os.environ.get("POLICYCUBE_CACHE_TYPE", "SimpleCache"),
+    "CACHE_DIR": os.environ.get("POLICYCUBE_CACHE_DIR"),
+    "CACHE_DEFAULT_TIMEOUT": 3600,
+    "CACHE_THRESHOLD": 2000,
+})
 register_pages()
 app.layout = shell
 
