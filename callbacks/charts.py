@@ -1,6 +1,8 @@
 """Figure builders: a DataFrame from the engine in, a Plotly figure out. No queries here."""
 from __future__ import annotations
 
+import calendar
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -10,6 +12,10 @@ from layouts.i18n import t
 MONEY_UNIT = {"zh": (1e4, "万元"), "en": (1e6, "M CNY")}
 TREND_PARTS = ("fyp", "renewal_premium", "single_premium")
 SERIES_COLOURS = ("#4c6ef5", "#20c997", "#fab005", "#fa5252", "#7950f2", "#15aabf", "#82c91e", "#e64980")
+
+
+def month_name(month: int, lang: str) -> str:
+    return f"{month}月" if lang == "zh" else calendar.month_abbr[month]
 
 
 def base_layout(fig: go.Figure, dark: bool = False) -> go.Figure:
@@ -42,8 +48,8 @@ def premium_trend(this_year: pd.DataFrame, last_year: pd.DataFrame, lang: str) -
                     name=f"{t('kpi.written_premium', lang)} · {t('overview.last_year', lang)}",
                     mode="lines+markers", line={"dash": "dot", "color": "#868e96"})
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(title=t("overview.month", lang), tickmode="array", tickvals=list(range(1, 13)))
-    fig.update_yaxes(title=unit)
+    fig.update_xaxes(tickmode="array", tickvals=list(range(1, 13)), ticktext=[month_name(m, lang) for m in range(1, 13)])
+    fig.update_yaxes(title=unit, tickformat=",.0f")
     return base_layout(fig)
 
 

@@ -30,7 +30,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overview.movers": {"zh": "省份同比变动：增长最快与下降最多", "en": "Provinces: top and bottom movers year over year"},
     "overview.this_year": {"zh": "今年", "en": "This year"},
     "overview.last_year": {"zh": "去年", "en": "Last year"},
-    "overview.month": {"zh": "月份", "en": "Month"},
     "overview.change": {"zh": "同比变动", "en": "Change YoY"},
     "overview.pp": {"zh": "个百分点", "en": " pp"},
     "overview.growth": {"zh": "增长最快", "en": "Fastest growing"},
