@@ -10,7 +10,9 @@ Semantics, so that a second identical load changes nothing:
   beside the warehouse, with its source file, 1-based data row number and reason; the summary
   shows, per file, input rows = loaded + quarantined;
 - the load works on a copy of the warehouse and replaces the original only after every table and
-  data/derive.py succeeded, so any failure leaves the previous warehouse as it was.
+  data/derive.py succeeded, so any failure leaves the previous warehouse as it was;
+- code rows the warehouse lacks (labels, region and channel names) are first filled in from
+  data/code_tables.py, so a new warehouse is labelled too; the user's own code files replace them.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from data.code_tables import write_code_tables
 from data.config import ParamsError, load_params
 from data.derive import derive
 from data.load_errors import LoadError
@@ -200,6 +203,8 @@ def _open_work_copy(target: Path, work: Path) -> duckdb.DuckDBPyConnection:
         target.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(work))
         create_schema(con)
+    # labels and region names for the dashboard; rows of the user's own code files replace them
+    write_code_tables(con)
     con.execute(LOG_DDL)
     return con
 

@@ -118,13 +118,16 @@ def _check_self_references(con: duckdb.DuckDBPyConnection, table: Table) -> None
     for ref in (r for r in table.references if r.table == table.name):
         col, target = f'"{ref.column}"', f'"{ref.target_column}"'
         reason = _unknown_reference(ref.column, table.name)
-        while con.execute(
-            f"UPDATE _checked SET reasons = list_append(reasons, {reason}) "
-            f"WHERE len(reasons) = 0 AND {col} IS NOT NULL AND {col} NOT IN ("
-            f"SELECT {target} FROM \"{table.name}\" UNION ALL "
-            f"SELECT {target} FROM _checked WHERE len(reasons) = 0)"
-        ).fetchone()[0]:
-            pass
+        changed = True
+        while changed:
+            # fetchall, not fetchone: DuckDB 2.0 keeps a partly fetched result open and the
+            # connection then refuses the next register()
+            [(changed,)] = con.execute(
+                f"UPDATE _checked SET reasons = list_append(reasons, {reason}) "
+                f"WHERE len(reasons) = 0 AND {col} IS NOT NULL AND {col} NOT IN ("
+                f"SELECT {target} FROM \"{table.name}\" UNION ALL "
+                f"SELECT {target} FROM _checked WHERE len(reasons) = 0)"
+            ).fetchall()
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table: Table) -> None:

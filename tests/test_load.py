@@ -23,6 +23,7 @@ from data.config import load_params
 from data.load import load
 from data.load_mapping import load_mapping
 from data.load_schema import load_schema
+from data.warehouse import create_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "load"
@@ -200,6 +201,53 @@ def test_gbk_files_with_chinese_names_headers_and_labels_load(tmp_path, params):
         ("PL21", "agency", "in_force", "annual", "2024-03-01"),
         ("PL22", "bancassurance", "surrendered", "monthly", "2025-04-01")]
     assert query(into, "SELECT sum(amount) FROM fact_premium WHERE payment_id IN (2101, 2102)") == [(28000.0,)]
+
+
+# --- code tables: a warehouse of the user's own data is labelled too -------------------------------
+
+REGION_NAMES_ZH = ["华北", "东北", "华东", "华中", "华南", "西南", "西北"]      # in display order
+CODE_TABLES = ("dim_code", "dim_region", "dim_channel", "dim_product_line")
+
+
+def assert_code_tables_filled(path: Path) -> None:
+    assert all(query(path, f"SELECT count(*) FROM {table}")[0][0] > 0 for table in CODE_TABLES)
+    assert [r[0] for r in query(path, "SELECT name_zh FROM dim_region ORDER BY sort_order")] == REGION_NAMES_ZH
+    assert query(path, "SELECT name_zh FROM dim_channel WHERE channel_code = 'bancassurance'") == [("银保",)]
+    # every code of every ENUM of the schema has a Chinese label
+    unlabelled = query(path, """
+        SELECT t.type_name, v.code FROM duckdb_types() t, unnest(t.labels) AS v(code)
+        WHERE t.logical_type = 'ENUM' AND t.schema_name = 'main' AND NOT t.internal
+          AND NOT EXISTS (SELECT 1 FROM dim_code c WHERE c.kind = regexp_replace(t.type_name, '_code$', '')
+                          AND c.code = v.code AND c.name_zh <> '')""")
+    assert unlabelled == []
+
+
+def test_a_new_warehouse_gets_labels_and_region_names(tmp_path, params):
+    into = tmp_path / "new.duckdb"
+    load([BASE], into=into, params=params)
+    assert_code_tables_filled(into)
+
+
+def test_an_existing_warehouse_with_empty_code_tables_gets_them_filled(tmp_path, params):
+    into = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(into))
+    try:
+        create_schema(con)             # as a warehouse made by an earlier loader: no code rows
+    finally:
+        con.close()
+    load([BASE], into=into, params=params)
+    assert_code_tables_filled(into)
+
+
+def test_the_users_own_region_names_replace_the_built_in_ones_and_stay(tmp_path, params):
+    into = tmp_path / "wh.duckdb"
+    regions = tmp_path / "大区.csv"
+    regions.write_text("大区代码,中文名称,英文名称,排序\nnorth,华北大区,North Region,9\n", encoding="utf-8")
+    load([BASE, regions], into=into, params=params)
+    load([BASE], into=into, params=params)            # a later load must not restore ours
+    assert query(into, "SELECT name_zh, name_en, sort_order FROM dim_region WHERE region_code = 'north'") == [
+        ("华北大区", "North Region", 9)]
+    assert query(into, "SELECT count(*) FROM dim_region")[0][0] == len(REGION_NAMES_ZH)
 
 
 # --- idempotent and atomic -------------------------------------------------------------------------
