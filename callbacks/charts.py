@@ -14,8 +14,10 @@ TREND_PARTS = ("fyp", "renewal_premium", "single_premium")
 SERIES_COLOURS = ("#4c6ef5", "#20c997", "#fab005", "#fa5252", "#7950f2", "#15aabf", "#82c91e", "#e64980")
 
 
-def month_name(month: int, lang: str) -> str:
-    return f"{month}月" if lang == "zh" else calendar.month_abbr[month]
+def month_label(key: str, lang: str) -> str:
+    """'2026-03' as 2026年3月 or Mar 2026."""
+    year, month = int(key[:4]), int(key[5:7])
+    return f"{year}年{month}月" if lang == "zh" else f"{calendar.month_abbr[month]} {year}"
 
 
 def base_layout(fig: go.Figure, dark: bool = False) -> go.Figure:
@@ -37,18 +39,20 @@ def message_figure(text: str) -> go.Figure:
     return base_layout(fig)
 
 
-def premium_trend(this_year: pd.DataFrame, last_year: pd.DataFrame, lang: str) -> go.Figure:
-    """Stacked first-year, renewal and single premium per month, with last year's total as a line."""
+def premium_trend(this_period: pd.DataFrame, last_period: pd.DataFrame, lang: str) -> go.Figure:
+    """Stacked first-year, renewal and single premium per month, with the total of the same months a
+    year earlier as a line (matched month by month)."""
     divisor, unit = MONEY_UNIT[lang]
-    months = this_year["month_of_year"]
+    months = [month_label(key, lang) for key in this_period["time.month"]]
+    prior = last_period.set_index("time.month")[list(TREND_PARTS)].sum(axis=1)
+    prior_keys = [f"{int(key[:4]) - 1}-{key[5:7]}" for key in this_period["time.month"]]
     fig = go.Figure()
     for part in TREND_PARTS:
-        fig.add_bar(x=months, y=this_year[part] / divisor, name=f"{t(f'kpi.{part}', lang)} · {t('overview.this_year', lang)}")
-    fig.add_scatter(x=last_year["month_of_year"], y=last_year[list(TREND_PARTS)].sum(axis=1) / divisor,
-                    name=f"{t('kpi.written_premium', lang)} · {t('overview.last_year', lang)}",
+        fig.add_bar(x=months, y=this_period[part] / divisor, name=f"{t(f'kpi.{part}', lang)} · {t('overview.this_period', lang)}")
+    fig.add_scatter(x=months, y=[prior.get(key, float("nan")) / divisor for key in prior_keys],
+                    name=f"{t('kpi.written_premium', lang)} · {t('overview.last_period', lang)}",
                     mode="lines+markers", line={"dash": "dot", "color": "#868e96"})
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickmode="array", tickvals=list(range(1, 13)), ticktext=[month_name(m, lang) for m in range(1, 13)])
     fig.update_yaxes(title=unit, tickformat=",.0f")
     return base_layout(fig)
 

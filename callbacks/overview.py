@@ -1,8 +1,10 @@
-"""Overview callback: year to date against the same months of last year, from the cube engine."""
+"""Overview callback: the chosen period (year to date by default) against the same months a year
+earlier, under the global filters, from the cube engine."""
 from __future__ import annotations
 
 import calendar
 import logging
+from dataclasses import dataclass
 
 import dash_mantine_components as dmc
 import pandas as pd
@@ -10,27 +12,19 @@ from dash import ALL, Input, Output, callback, ctx
 
 from callbacks import charts
 from callbacks.engine import engine
+from callbacks.filters import current_filters
+from cubes.catalog import cube_by_name
 from layouts import numbers
-from layouts.i18n import t
-from layouts.overview import KPI_CARDS
+from layouts.filter_state import GLOBAL_FILTERS, FilterState, spec_filters
+from layouts.i18n import normalise_language, t
 
 log = logging.getLogger(__name__)
 
 POLICY_KPIS = ("written_premium", "fyp", "renewal_premium", "ape", "loss_ratio", "in_force_policies")
+CUSTOMER_KPIS = ("contribution", "customers", "vip_customers")
 RATIO_KPIS = {"persistency_13", "loss_ratio"}
 COUNT_KPIS = {"customers", "in_force_policies", "vip_customers"}
 MOVERS_EACH_SIDE = 5
-
-
-def reporting_period() -> tuple[int, str, str]:
-    """The latest year in the data, from 1 January to the end of its latest month."""
-    last_month = str(engine().members("policies", "time.month")["key"].iloc[-1])
-    year, month = int(last_month[:4]), int(last_month[5:7])
-    return year, f"{year}-01-01", f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
-
-
-def _between(start: str, end: str) -> list[dict]:
-    return [{"dim": "time.month", "op": "between", "values": [start, end]}]
 
 
 def _months_earlier(day: str, months: int, month_end: bool = False) -> str:
@@ -40,36 +34,71 @@ def _months_earlier(day: str, months: int, month_end: bool = False) -> str:
     return f"{year}-{month + 1:02d}-{last if month_end else min(int(day[8:10]), last):02d}"
 
 
-def _year_earlier(day: str) -> str:
-    return _months_earlier(day, 12)
+@dataclass(frozen=True)
+class Slice:
+    """What the page shows: a period and the global filters, turned into spec filters per cube."""
+
+    start: str
+    end: str
+    state: FilterState
+
+    def filters(self, cube: str, start: str | None = None, end: str | None = None) -> list[dict]:
+        when = [{"dim": "time.month", "op": "between", "values": [start or self.start, end or self.end]}]
+        return when + spec_filters(self.state, cube_by_name(cube).level_names)[0]
+
+    def prior(self) -> tuple[str, str]:
+        return _months_earlier(self.start, 12), _months_earlier(self.end, 12, month_end=True)
+
+    def not_applicable(self, cube: str) -> list[str]:
+        return spec_filters(self.state, cube_by_name(cube).level_names)[1]
 
 
-def _persistency(start: str, end: str) -> tuple[float, float]:
-    """13-month persistency is known only for policies issued 13 months before the period: report
-    the cohort whose 13th month falls in it."""
-    cohort = _between(_months_earlier(start, 13), _months_earlier(end, 13, month_end=True))
+def default_period() -> tuple[str, str]:
+    """The latest year in the data, from 1 January to the end of its latest month."""
+    last_month = str(engine().members("policies", "time.month")["key"].iloc[-1])
+    year, month = int(last_month[:4]), int(last_month[5:7])
+    return f"{year}-01-01", f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+def page_slice(state: FilterState) -> Slice:
+    start, end = default_period()
+    if state.end:
+        end = state.end
+        start = state.start or f"{end[:4]}-01-01"
+    elif state.start:
+        start = state.start
+    return Slice(start, end, state)
+
+
+def _policy_kpis(s: Slice) -> dict[str, tuple[float, float]]:
+    frame = engine().query({"cube": "policies", "measures": list(POLICY_KPIS), "filters": s.filters("policies"),
+                            "compare": "yoy"})
+    values = {name: (frame[name].iloc[0], frame[f"{name}__prior"].iloc[0]) for name in POLICY_KPIS}
+    # 13-month persistency is known only 13 months after issue: report the cohort whose 13th month
+    # falls in the period.
+    cohort = s.filters("policies", _months_earlier(s.start, 13), _months_earlier(s.end, 13, month_end=True))
     frame = engine().query({"cube": "policies", "measures": ["persistency_13"], "filters": cohort, "compare": "yoy"})
-    return frame["persistency_13"].iloc[0], frame["persistency_13__prior"].iloc[0]
+    values["persistency_13"] = (frame["persistency_13"].iloc[0], frame["persistency_13__prior"].iloc[0])
+    return values
 
 
-def _customer_kpis(start: str, end: str) -> dict[str, float]:
+def _customer_kpis(s: Slice, start: str, end: str) -> dict[str, float]:
     """The contribution cube's grain is the customer, so a period is a slice, not a time row."""
-    when = _between(start, end)
-    totals = engine().query({"cube": "contribution", "measures": ["contribution", "customers"], "filters": when})
-    vip = engine().query({"cube": "contribution", "measures": ["customers"],
-                          "filters": when + [{"dim": "vip_tier", "op": "in", "values": ["vip", "gold_vip"]}]})
+    where = s.filters("contribution", start, end)
+    totals = engine().query({"cube": "contribution", "measures": ["contribution", "customers"], "filters": where})
+    vip_where = [f for f in where if f["dim"] != "vip_tier"] + [
+        {"dim": "vip_tier", "op": "in", "values": [v for v in ("vip", "gold_vip")
+                                                   if not s.state.chosen("vip") or v in s.state.chosen("vip")]}]
+    vip = engine().query({"cube": "contribution", "measures": ["customers"], "filters": vip_where})
     return {"contribution": totals["contribution"].iloc[0], "customers": totals["customers"].iloc[0],
             "vip_customers": vip["customers"].iloc[0]}
 
 
-def kpi_values(start: str, end: str) -> dict[str, tuple[float, float]]:
-    """Each headline KPI as (this period, same period last year)."""
-    policies = engine().query({"cube": "policies", "measures": list(POLICY_KPIS), "filters": _between(start, end),
-                               "compare": "yoy"})
-    values = {name: (policies[name].iloc[0], policies[f"{name}__prior"].iloc[0]) for name in POLICY_KPIS}
-    now, before = _customer_kpis(start, end), _customer_kpis(_year_earlier(start), _year_earlier(end))
-    values.update({name: (now[name], before[name]) for name in now})
-    values["persistency_13"] = _persistency(start, end)
+def kpi_values(s: Slice) -> dict[str, tuple[float, float]]:
+    """Each headline KPI as (this period, same period a year earlier)."""
+    values = _policy_kpis(s)
+    now, before = _customer_kpis(s, s.start, s.end), _customer_kpis(s, *s.prior())
+    values.update({name: (now[name], before[name]) for name in CUSTOMER_KPIS})
     return values
 
 
@@ -86,12 +115,22 @@ def _format_kpi(name: str, value: float, prior: float, lang: str) -> tuple[str, 
     return shown, dmc.Text(f"{t('overview.yoy', lang)} {change}", c="teal" if good else "red", size="sm", span=True)
 
 
-def _trend(year: int, end: str):
-    frame = engine().query({"cube": "policies", "rows": ["time.month"], "measures": list(charts.TREND_PARTS),
-                            "filters": _between(f"{year - 1}-01-01", end)})
-    frame = frame.assign(year=frame["time.month"].str[:4].astype(int),
-                         month_of_year=frame["time.month"].str[5:7].astype(int))
-    return frame[frame["year"] == year], frame[frame["year"] == year - 1]
+def _trend(s: Slice) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def monthly(start: str, end: str) -> pd.DataFrame:
+        return engine().query({"cube": "policies", "rows": ["time.month"], "measures": list(charts.TREND_PARTS),
+                               "filters": s.filters("policies", start, end)})
+
+    return monthly(s.start, s.end), monthly(*s.prior())
+
+
+def _scope_note(s: Slice, lang: str) -> str:
+    skipped = s.not_applicable("contribution")
+    if not skipped:
+        return ""
+    names = [t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in skipped]
+    what = "、".join(t(f"kpi.{k}", lang) for k in CUSTOMER_KPIS) if lang == "zh" else ", ".join(
+        t(f"kpi.{k}", lang) for k in CUSTOMER_KPIS)
+    return t("filter.not_applicable", lang, what=what, names=", ".join(names))
 
 
 @callback(
@@ -105,39 +144,45 @@ def _trend(year: int, end: str):
     Output("overview-movers", "figure"),
     Output("overview-message", "children"),
     Output("overview-message", "hide"),
-    Input("overview-lang", "data"),
+    Output("overview-scope-note", "children"),
+    Input("overview-query", "data"),
 )
-def draw_overview(lang):
+def draw_overview(query):
+    lang = normalise_language(query.get("lang"))
     names = [output["id"]["kpi"] for output in ctx.outputs_list[1]]
     labels = [t(f"kpi.{name}", lang) for name in names]
     try:
-        year, start, end = reporting_period()
-        values = kpi_values(start, end)
-        cards = [_format_kpi(name, *values[name], lang) for name in names]
-        this_year, last_year = _trend(year, end)
-        when = _between(start, end)
+        s = page_slice(current_filters(query))
+        values = kpi_values(s)
+        this_period, last_period = _trend(s)
         channels = engine().query({"cube": "policies", "rows": ["channel"], "measures": ["written_premium"],
-                                   "filters": when})
+                                   "filters": s.filters("policies")})
         provinces = engine().query({"cube": "policies", "rows": ["geography.region", "geography.province"],
-                                    "measures": ["written_premium"], "filters": when, "compare": "yoy"})
+                                    "measures": ["written_premium"], "filters": s.filters("policies"),
+                                    "compare": "yoy"})
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("overview query failed")
         empty = charts.message_figure(t("state.error", lang, detail=error))
         return ("", labels, ["—"] * len(names), [""] * len(names), empty, empty, empty, empty,
-                t("state.error", lang, detail=error), False)
+                t("state.error", lang, detail=error), False, "")
 
+    cards = [_format_kpi(name, *values[name], lang) for name in names]
     movers = provinces.dropna(subset=["written_premium__change"]).sort_values("written_premium__change", ascending=False)
     if len(movers) > 2 * MOVERS_EACH_SIDE:
         movers = pd.concat([movers.head(MOVERS_EACH_SIDE), movers.tail(MOVERS_EACH_SIDE)])
+    empty = charts.message_figure(t("state.empty", lang))
     return (
-        t("overview.as_of", lang, year=year, prev=year - 1) + f" ({start} — {end})",
+        t("overview.period", lang, start=s.start, end=s.end),
         labels,
         [shown for shown, _change in cards],
         [change for _shown, change in cards],
-        charts.premium_trend(this_year, last_year, lang),
-        charts.share_donut(channels[f"channel|{lang}"], channels["written_premium"], lang),
-        charts.region_treemap(provinces, f"geography.region|{lang}", f"geography.province|{lang}", "written_premium", lang),
-        charts.movers_bar(movers[f"geography.province|{lang}"], movers["written_premium__change"], lang),
+        charts.premium_trend(this_period, last_period, lang) if len(this_period) else empty,
+        charts.share_donut(channels[f"channel|{lang}"], channels["written_premium"], lang) if len(channels) else empty,
+        charts.region_treemap(provinces, f"geography.region|{lang}", f"geography.province|{lang}", "written_premium",
+                              lang) if len(provinces) else empty,
+        charts.movers_bar(movers[f"geography.province|{lang}"], movers["written_premium__change"], lang)
+        if len(movers) else empty,
         "",
         True,
+        _scope_note(s, lang),
     )

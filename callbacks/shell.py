@@ -6,7 +6,10 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import ALL, Input, Output, State, callback, ctx
 
+from layouts.filter_state import DATE_KEYS, FILTER_KEYS
 from layouts.i18n import DEFAULT_LANGUAGE, normalise_language, t
+
+GLOBAL_KEYS = FILTER_KEYS + DATE_KEYS  # what stays in the URL when moving to another page
 
 
 def _with_lang(search: str | None, lang: str) -> str:
@@ -15,7 +18,11 @@ def _with_lang(search: str | None, lang: str) -> str:
         params.pop("lang", None)
     else:
         params["lang"] = lang
-    return f"?{urlencode(params)}" if params else ""
+    return f"?{urlencode(params, safe=',')}" if params else ""
+
+
+def _global_part(search: str | None) -> str:
+    return urlencode({k: v for k, v in parse_qsl((search or "").lstrip("?")) if k in GLOBAL_KEYS}, safe=",")
 
 
 @callback(
@@ -42,7 +49,7 @@ def sync_language(search, switched):
         t("app.title", lang),
         t("app.subtitle", lang),
         [t(page["name"], lang) for page in pages],
-        [page["relative_path"] + _with_lang("", lang) for page in pages],
+        [page["relative_path"] + _with_lang(_global_part(search), lang) for page in pages],
     )
 
 

@@ -39,11 +39,11 @@ def chart_card(graph_id: str, title_key: str, lang: str, height: int = 340) -> d
     )
 
 
-def layout(lang: str | None = None, **_query) -> dmc.Stack:
+def layout(lang: str | None = None, **query) -> dmc.Stack:
     lang = normalise_language(lang)
     return dmc.Stack(
         [
-            dcc.Store(id="overview-lang", data=lang),
+            dcc.Store(id="overview-query", data={**query, "lang": lang}),
             dmc.Group(
                 [
                     dmc.Title(t("overview.title", lang), order=2, id="overview-title"),
@@ -53,6 +53,7 @@ def layout(lang: str | None = None, **_query) -> dmc.Stack:
                 align="baseline",
             ),
             dmc.Alert(id="overview-message", color="red", hide=True),
+            dmc.Text(id="overview-scope-note", size="sm", c="dimmed"),
             dcc.Loading(
                 dmc.SimpleGrid([kpi_card(name) for name in KPI_CARDS], cols={"base": 2, "sm": 3, "lg": 5}, spacing="sm"),
             ),

@@ -5,6 +5,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from layouts.filter_bar import filter_bar
 from layouts.i18n import DEFAULT_LANGUAGE, t
 
 THEME = {
@@ -67,7 +68,7 @@ def shell() -> dmc.MantineProvider:
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="theme-store", storage_type="local"),
                 header,
-                dmc.AppShellMain(html.Div(dash.page_container, id="page-wrapper")),
+                dmc.AppShellMain([filter_bar(), html.Div(dash.page_container, id="page-wrapper")]),
             ],
             header={"height": 60},
             padding="md",

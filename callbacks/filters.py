@@ -1,0 +1,122 @@
+"""Global filter callbacks: the URL holds the filters; these keep the bar, the drawer and the URL in step.
+
+`current_filters(query)` is what every page calls to learn the filters it must apply: the URL's
+filters with malformed values and members unknown to the warehouse dropped.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import dash_mantine_components as dmc
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+
+from callbacks.engine import engine
+from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, without_members
+from layouts.i18n import normalise_language, t
+
+FILTER_CUBE = "policies"  # has every globally filtered level; its members are the valid choices
+
+
+def _members(level: str):
+    return engine().members(FILTER_CUBE, level)
+
+
+def current_filters(query: dict) -> FilterState:
+    state = parse(query)
+    for spec in GLOBAL_FILTERS:
+        chosen = state.chosen(spec.key)
+        if chosen:
+            known = set(_members(spec.level)["key"].astype(str))
+            unknown = set(chosen) - known
+            if unknown:
+                state = without_members(state, spec.key, unknown)
+    return state
+
+
+def _query(search: str | None) -> dict:
+    return dict(parse_qsl((search or "").lstrip("?")))
+
+
+def _member_labels(level: str, lang: str) -> dict[str, str]:
+    members = _members(level)
+    return dict(zip(members["key"].astype(str), members[f"label_{lang}"]))
+
+
+def _chips(state: FilterState, lang: str) -> list:
+    chips = []
+    if state.start or state.end:
+        chips.append(dmc.Badge(f"{t('filter.dates', lang)}: {state.start or '…'} — {state.end or '…'}", variant="light", tt="none"))
+    for spec in GLOBAL_FILTERS:
+        chosen = state.chosen(spec.key)
+        if chosen:
+            labels = _member_labels(spec.level, lang)
+            names = "、".join(labels.get(value, value) for value in chosen) if lang == "zh" else ", ".join(
+                labels.get(value, value) for value in chosen)
+            chips.append(dmc.Badge(f"{t(spec.label_key, lang)}: {names}", variant="light", tt="none",
+                                   id={"role": "filter-chip", "key": spec.key}))
+    return chips or [dmc.Text(t("filter.none", lang), size="sm", c="dimmed")]
+
+
+@callback(
+    Output({"role": "filter-select", "key": ALL}, "data"),
+    Output({"role": "filter-select", "key": ALL}, "value"),
+    Output({"role": "filter-select", "key": ALL}, "label"),
+    Output("filter-dates", "value"),
+    Output("filter-dates", "label"),
+    Output("filter-chips", "children"),
+    Output("filter-clear", "display"),
+    Output("filter-notice", "children"),
+    Output("filter-notice", "hide"),
+    Output("filter-open", "children"),
+    Output("filter-apply", "children"),
+    Output("filter-clear", "children"),
+    Output("filter-drawer", "title"),
+    Input("url", "search"),
+)
+def show_filters(search):
+    query = _query(search)
+    lang = normalise_language(query.get("lang"))
+    state = current_filters(query)
+    keys = [output["id"]["key"] for output in ctx.outputs_list[0]]
+    levels = {spec.key: spec for spec in GLOBAL_FILTERS}
+    options = [[{"value": k, "label": v} for k, v in _member_labels(levels[key].level, lang).items()] for key in keys]
+    notice = "；".join(t("notice.bad_param", lang, name=name, value=value) for name, value in state.invalid)
+    count = len(state.members) + bool(state.start or state.end)
+    return (
+        options,
+        [list(state.chosen(key)) for key in keys],
+        [t(levels[key].label_key, lang) for key in keys],
+        [state.start, state.end] if state.start and state.end else [],
+        t("filter.dates", lang),
+        _chips(state, lang),
+        "inline-block" if state.active else "none",
+        notice,
+        not state.invalid,
+        f"{t('filter.open', lang)} ({count})" if count else t("filter.open", lang),
+        t("filter.apply", lang),
+        t("filter.clear", lang),
+        t("filter.title", lang),
+    )
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Output("filter-drawer", "opened"),
+    Input("filter-open", "n_clicks"),
+    Input("filter-apply", "n_clicks"),
+    Input("filter-clear", "n_clicks"),
+    State({"role": "filter-select", "key": ALL}, "value"),
+    State("filter-dates", "value"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def change_filters(_open, _apply, _clear, selected, dates, search):
+    if ctx.triggered_id == "filter-open":
+        return no_update, True
+    if ctx.triggered_id == "filter-clear":
+        return merge_search(search, FilterState()), False
+    keys = [state["id"]["key"] for state in ctx.states_list[0]]
+    query = {key: ",".join(values) for key, values in zip(keys, selected) if values}
+    if dates and len(dates) == 2 and all(dates):
+        query.update({"from": str(dates[0])[:10], "to": str(dates[1])[:10]})
+    return merge_search(search, parse(query)), False

@@ -1,0 +1,61 @@
+"""The global filter bar: active filters as chips, one click to clear, a drawer to choose them.
+
+Controls start empty; callbacks/filters.py fills options and values from the URL, which is the
+single source of the filter state.
+"""
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+
+from layouts.filter_state import GLOBAL_FILTERS
+from layouts.i18n import DEFAULT_LANGUAGE, t
+
+
+def _select(key: str, lang: str) -> dmc.MultiSelect:
+    label_key = next(f.label_key for f in GLOBAL_FILTERS if f.key == key)
+    return dmc.MultiSelect(
+        id={"role": "filter-select", "key": key},
+        label=t(label_key, lang),
+        data=[],
+        value=[],
+        searchable=True,
+        clearable=True,
+        comboboxProps={"withinPortal": True},
+    )
+
+
+def filter_bar() -> dmc.Stack:
+    lang = DEFAULT_LANGUAGE
+    drawer = dmc.Drawer(
+        dmc.Stack(
+            [
+                dmc.DatePickerInput(id="filter-dates", type="range", label=t("filter.dates", lang),
+                                    valueFormat="YYYY-MM-DD", clearable=True, value=[]),
+                *[_select(f.key, lang) for f in GLOBAL_FILTERS],
+                dmc.Button(t("filter.apply", lang), id="filter-apply", fullWidth=True),
+            ],
+            gap="sm",
+        ),
+        id="filter-drawer",
+        title=t("filter.title", lang),
+        position="right",
+        size="md",
+        opened=False,
+    )
+    return dmc.Stack(
+        [
+            dmc.Group(
+                [
+                    dmc.Button(t("filter.open", lang), id="filter-open", variant="light", size="xs"),
+                    dmc.Group(id="filter-chips", gap=6),
+                    dmc.Button(t("filter.clear", lang), id="filter-clear", variant="subtle", size="xs",
+                               color="gray", display="none"),
+                ],
+                gap="sm",
+            ),
+            dmc.Alert(id="filter-notice", color="yellow", hide=True, withCloseButton=True),
+            drawer,
+        ],
+        gap="xs",
+        mb="md",
+    )
