@@ -43,7 +43,7 @@ def gunicorn_url(demo_warehouse):
             try:
                 requests.get(url, timeout=2)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 time.sleep(0.3)
         else:
             pytest.fail("gunicorn did not answer within 60 s")
