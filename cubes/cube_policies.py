@@ -4,13 +4,15 @@ The source is one row per business event, each dated by when it happened, so the
 means "when" for every measure: a policy row on its issue date (counts, sum assured, APE, and its
 13/25-month persistency by issue cohort), a premium row on its paid date, a claim row on its decision
 date, a lapse row on its status date, an exposure row per in-force policy-month, an underwriting row
-on its decision date. All rows carry the policy's (or application's) attributes, so every dimension
-slices every measure.
+on its decision date, and, when a query asks for the policies in force at the start of its periods,
+a snapshot row per policy and period start it was in force at (issued before, not terminated
+before). All rows carry the policy's (or application's) attributes, so every dimension slices
+every measure.
 """
 from __future__ import annotations
 
 from cubes import dimensions as dims
-from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, ratio_of, sum_of
+from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, ratio_of, stock_of, sum_of
 from cubes.rules import Rules
 from cubes.sources import CUSTOMER, CUSTOMER_COLUMNS, EXPOSURE, GEOGRAPHY, as_of_cte
 
@@ -94,6 +96,13 @@ policy_events AS (
     UNION ALL BY NAME
     SELECT policy_id, policy_id || '@' || strftime(d, '%Y-%m') AS record_id, d, 'exposure' AS kind, exposure_years
     FROM exposure
+    UNION ALL BY NAME
+    -- in force at the start of day s.d: issued before it and not terminated before it
+    SELECT p.policy_id, p.policy_id || '@' || strftime(s.d, '%Y-%m-%d') AS record_id, s.d AS d,
+           'opening' AS kind, 1 AS opening
+    FROM fact_policy p CROSS JOIN as_of_date
+    JOIN ({{stock_dates}}) s ON p.issue_date < s.d
+        AND s.d <= CASE WHEN p.status = 'in_force' THEN as_of_date.as_of ELSE least(p.status_date, as_of_date.as_of) END
 ),
 events AS (
     SELECT e.*, p.customer_id, p.agent_id, p.product_code, p.channel_code,
@@ -150,8 +159,10 @@ def policies_cube(rules: Rules) -> Cube:
             sum_of("claims_paid", "claims_paid", "赔付金额", "Claims paid"),
             ratio_of("loss_ratio", "claims_paid", "written_premium", "赔付率", "Loss ratio"),
             sum_of("lapses", "lapses", "退保/失效件数", "Lapses and surrenders", fmt="int"),
+            stock_of("in_force_at_start", "opening", "期初有效保单数", "Policies in force at period start"),
+            ratio_of("lapse_rate", "lapses", "in_force_at_start", "退保率", "Lapse and surrender rate"),
             sum_of("exposure_years", "exposure_years", "有效保单年", "Policy-years in force", fmt="float"),
-            ratio_of("lapse_rate", "lapses", "exposure_years", "退保率（年化）", "Lapse rate (annualised)"),
+            ratio_of("lapse_rate_annualised", "lapses", "exposure_years", "年化退保率", "Lapse rate (annualised)"),
             *persistency_measures(13), *persistency_measures(25),
             sum_of("commission", "commission", "佣金", "Commission"),
             ratio_of("policies_per_customer", "in_force_policies", "in_force_customers", "人均保单数",
@@ -165,4 +176,5 @@ def policies_cube(rules: Rules) -> Cube:
         ),
         scope_columns={"region": "region_code", "branch": "branch_id"},
         drill_columns=("kind", "record_id", "d", "customer_id", "product_code", "channel_code", "branch_id", "status"),
+        calendar="dim_calendar",
     )

@@ -72,13 +72,15 @@ class Measure:
 
     kind 'sum': SUM(column) [FILTER (WHERE where)]
     kind 'count_distinct': COUNT(DISTINCT column) [FILTER (WHERE where)] -- recounted at every level
+    kind 'stock': SUM(column) [FILTER (WHERE where)] over the snapshot rows dated at the first day
+        of each result row's period (see cubes/periods.py): adds up across dimensions, not time
     kind 'ratio': numerator / denominator, two other measures of the cube, times `scale`
     kind 'sql': an aggregate expression written in the definition (rank measures)
     `additive` says whether parts add up to the total (sums do, distinct counts and ratios do not).
     """
 
     name: str
-    kind: Literal["sum", "count_distinct", "ratio", "sql"]
+    kind: Literal["sum", "count_distinct", "stock", "ratio", "sql"]
     label_zh: str
     label_en: str
     column: str = ""
@@ -99,6 +101,10 @@ def sum_of(name, column, zh, en, where="", fmt="money") -> Measure:
     return Measure(name, "sum", zh, en, column=column, where=where, fmt=fmt)
 
 
+def stock_of(name, column, zh, en, where="", fmt="int") -> Measure:
+    return Measure(name, "stock", zh, en, column=column, where=where, fmt=fmt)
+
+
 def count_of(name, column, zh, en, where="") -> Measure:
     return Measure(name, "count_distinct", zh, en, column=column, where=where, fmt="int")
 
@@ -112,7 +118,10 @@ class Cube:
     """A declared cube. `source` is a SELECT whose text may contain `{inner_where}`: filters on
     levels listed in `inner_levels` go there, inside its pre-aggregation. `scope_columns` names
     the source columns a row scope ('region', 'branch') restricts. Every source has `record_id`
-    and `kind` (which fact a row is), the keys drill-through pages by."""
+    and `kind` (which fact a row is), the keys drill-through pages by. A cube with stock measures
+    names its `calendar` (a table with a `date` column over which every time level's expression
+    can be evaluated) and its source contains `{stock_dates}`, a relation of the dates (column d)
+    it must put snapshot rows at."""
 
     name: str
     label_zh: str
@@ -126,6 +135,7 @@ class Cube:
     inner_levels: dict = field(default_factory=dict)  # time level -> date column inside the pre-aggregation
     inner_table: str = ""  # the table the pre-aggregation reads (where inner levels' members live)
     drill_columns: tuple[str, ...] = ()  # source columns drill-through shows besides the measures' own
+    calendar: str = ""  # the calendar table stock measures find the first days of periods in
 
     # --- look-ups with errors that name the valid choices -------------------------------------
     def hierarchy(self, name: str) -> Hierarchy:

@@ -11,13 +11,15 @@ the row scope goes through `Params.bind`. Layers of the statement:
     (k_prior/b_prior/agg_prior: the same over dates shifted by the comparison period)
 
 Ratios are numerator and denominator aggregated in the same grouping set, distinct counts are
-counted per grouping set, so every subtotal is computed from its own rows.
+counted per grouping set, so every subtotal is computed from its own rows. When a stock measure
+is asked for, calendar CTEs (cubes/periods.py) come first and the source gets snapshot rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from cubes.model import Cube, Measure, SpecError, level_ref
+from cubes.periods import NO_DATES, Periods, calendar_ctes, first_days_cte, span_test, stock_dates, stock_sql
 from cubes.scope import Scope
 from cubes.spec import Filter, QuerySpec, parse_member, time_unit
 
@@ -109,38 +111,79 @@ def scope_conditions(cube: Cube, scope: Scope | None, p: Params) -> list[str]:
     return out
 
 
-def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur") -> str:
+def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur", periods: Periods | None = None) -> str:
     """The aggregate of a measure; `slice_rel` is the filtered relation a 'sql' measure may compare
-    with as a whole (its `{slice}`), e.g. the company average of the slice."""
+    with as a whole (its `{slice}`), e.g. the company average of the slice; `periods` says where
+    the aggregation's rows start their periods (stock measures)."""
+    sql_type = "BIGINT" if m.fmt == "int" else "DOUBLE"
     if m.kind == "sum":
         agg = f"sum({m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "")
-        return f"CAST(coalesce({agg}, 0) AS {'BIGINT' if m.fmt == 'int' else 'DOUBLE'})"
+        return f"CAST(coalesce({agg}, 0) AS {sql_type})"
+    if m.kind == "stock":
+        return stock_sql(m.column, m.where, sql_type, periods)
     if m.kind == "count_distinct":
         return f"CAST(count(DISTINCT {m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "") + " AS BIGINT)"
     if m.kind == "ratio":
-        num = measure_sql(cube, cube.measure(m.numerator), slice_rel)
-        den = measure_sql(cube, cube.measure(m.denominator), slice_rel)
+        num = measure_sql(cube, cube.measure(m.numerator), slice_rel, periods)
+        den = measure_sql(cube, cube.measure(m.denominator), slice_rel, periods)
         scale = f" * {float(m.scale)!r}" if m.scale != 1 else ""
         return f"(CAST({num} AS DOUBLE) / NULLIF({den}, 0){scale})"
     return f"CAST({m.sql.replace('{slice}', slice_rel)} AS DOUBLE)"
 
 
-def record_condition(cube: Cube, m: Measure) -> str:
-    """Which source rows are records of a measure (for drill-through)."""
-    if m.kind == "sum":
-        return f"{m.column} IS NOT NULL" + (f" AND {m.where}" if m.where else "")
+def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
+    """Which source rows are records of a measure (for drill-through); `periods` (one grouping
+    set: the cell's levels) picks the snapshot rows of a stock."""
+    if m.kind in ("sum", "stock"):
+        stock = f" AND ({periods.test(periods.grouped[0])})" if m.kind == "stock" else ""
+        return f"{m.column} IS NOT NULL" + (f" AND {m.where}" if m.where else "") + stock
     if m.kind == "count_distinct":
         return m.where or "TRUE"
     if m.kind == "ratio":
-        return f"({record_condition(cube, cube.measure(m.numerator))}) OR ({record_condition(cube, cube.measure(m.denominator))})"
+        parts = (record_condition(cube, cube.measure(name), periods) for name in (m.numerator, m.denominator))
+        return " OR ".join(f"({c})" for c in parts)
     return " OR ".join(f"{column} IS NOT NULL" for column in m.uses) or "TRUE"
 
 
 # --- statement building ---------------------------------------------------------------------------
-def source_sql(cube: Cube, pl: Plan, p: Params) -> str:
-    """The cube source with filters on inner levels placed inside its pre-aggregation."""
+def source_sql(cube: Cube, pl: Plan, p: Params, dates: str = NO_DATES) -> str:
+    """The cube source with filters on inner levels placed inside its pre-aggregation and `dates`
+    (a relation of column d) as the dates its stock snapshots are taken at."""
     inner = [condition(cube, f, cube.inner_levels[f.dim], p) for f in pl.filters if f.dim in cube.inner_levels]
-    return cube.source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
+    return (cube.source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
+            .replace("{stock_dates}", dates))
+
+
+# --- stock measures: the first day of each row's period ------------------------------------------
+def uses_stock(cube: Cube, names) -> bool:
+    def stock(m: Measure) -> bool:
+        return m.kind == "stock" or (m.kind == "ratio" and uses_stock(cube, (m.numerator, m.denominator)))
+    return any(stock(cube.measure(n)) for n in names)
+
+
+def time_positions(cube: Cube, pl: Plan) -> list[int]:
+    return [i for i, ref in enumerate(pl.levels) if cube.level(ref)[1].time]
+
+
+def stock_ctes(cube: Cube, pl: Plan, p: Params) -> list[str]:
+    """Calendar CTEs: first days of the time levels' members and of the span the time filters admit."""
+    if not cube.calendar:
+        raise ValueError(f"cube '{cube.name}' has stock measures but names no calendar table")
+    exprs = {i: level_expr(cube, pl.levels[i], "date") for i in time_positions(cube, pl)}
+    conds = [condition(cube, f, "date", p) for f in pl.filters if cube.level(f.dim)[1].time]
+    return calendar_ctes(cube.calendar, exprs, conds)
+
+
+def periods_of(cube: Cube, pl: Plan, keys: list[str], sets: list[list[str]], shift: str | None,
+               ytd: bool = False) -> Periods:
+    """Where the rows of an aggregation over `keys` (the plan's levels' key columns) grouped by
+    `sets` start their periods; `shift` is the comparison period of a prior aggregation, `ytd`
+    says the periods run from the start of their year."""
+    time_keys = {keys[i]: first_days_cte(i) for i in time_positions(cube, pl) if i < len(keys)}
+    grouped = tuple(dict.fromkeys(tuple(k for k in time_keys if k in s) for s in sets))
+    d = cube.date_column
+    fixed = f"{d} = CAST(date_trunc('year', {d}) AS DATE)" if ytd else ""
+    return Periods(time_keys, grouped, span_test(d, shift), fixed)
 
 
 def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, from_: str) -> str:
@@ -148,6 +191,8 @@ def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, f
     conds = [condition(cube, f, date, p) for f in pl.filters if f.dim not in cube.inner_levels]
     conds += scope_conditions(cube, scope, p)
     where = " AND ".join(f"({c})" for c in conds) or "TRUE"
+    if cube.calendar:  # stock measures reckon periods on __d (shifted in a comparison period)
+        keys.insert(0, f"{date} AS __d")
     return f"SELECT *{''.join(', ' + k for k in keys)} FROM {from_} WHERE {where}"
 
 
@@ -161,26 +206,34 @@ def ytd_from(cube: Cube, unit: str) -> str:
             f"date_trunc('{unit}', make_date(year({d}), 12, 1)), {step}))::DATE AS __rd FROM src)")
 
 
-def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, slice_rel: str) -> str:
+def grouping_sets(pl: Plan, keys: list[str]) -> list[list[str]]:
+    """The key columns of each grouping set: every row depth with every column depth."""
+    r, c = len(pl.rows), len(pl.columns)
+    # year-to-date values of different periods do not add up: no totals across time then
+    required = {k for k, ref in zip(keys, pl.levels) if ref.startswith("time.")} if pl.spec.compare == "ytd" else set()
+    sets = []
+    for i in range(r + 1):
+        for j in range(c + 1):
+            grouped = keys[:i] + keys[r:r + j]
+            if grouped not in sets and required <= set(grouped):
+                sets.append(grouped)
+    return sets
+
+
+def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, slice_rel: str, shift: str | None) -> str:
     n = len(pl.levels)
     keys = [f"__k{i}" for i in range(n)]
     if bucketed:
         keys[0] = "__b0"
+    totals = bool(n and pl.spec.totals)
+    sets = grouping_sets(pl, keys) if totals else [keys]
+    periods = periods_of(cube, pl, keys, sets, shift, pl.spec.compare == "ytd")
     selects = [f'{k} AS "{ref}"' for k, ref in zip(keys, pl.levels)]
-    selects += [f'{measure_sql(cube, cube.measure(m), slice_rel)} AS "{m}"' for m in pl.spec.measures]
+    selects += [f'{measure_sql(cube, cube.measure(m), slice_rel, periods)} AS "{m}"' for m in pl.spec.measures]
     group = ""
-    if n and pl.spec.totals:
-        r, c = len(pl.rows), len(pl.columns)
-        # year-to-date values of different periods do not add up: no totals across time then
-        required = {k for k, ref in zip(keys, pl.levels) if ref.startswith("time.")} if pl.spec.compare == "ytd" else set()
-        sets = []
-        for i in range(r + 1):
-            for j in range(c + 1):
-                grouped = keys[:i] + keys[r:r + j]
-                s = "(" + ", ".join(grouped) + ")"
-                if s not in sets and required <= set(grouped):
-                    sets.append(s)
-        group = f" GROUP BY GROUPING SETS ({', '.join(sets)})"
+    if totals:
+        group = f" GROUP BY GROUPING SETS ({', '.join('(' + ', '.join(s) + ')' for s in sets)})"
+        r = len(pl.rows)
         depth = lambda ks: " + ".join(f"(1 - GROUPING({k}))" for k in ks) or "0"  # noqa: E731
         selects += [f"CAST({depth(keys[:r])} AS INTEGER) AS _row_depth",
                     f"CAST({depth(keys[r:])} AS INTEGER) AS _col_depth"]
@@ -196,34 +249,42 @@ def bucket_sql(from_: str) -> str:
 
 def top_sql(cube: Cube, pl: Plan, p: Params) -> str:
     top = pl.spec.top
-    by = measure_sql(cube, cube.measure(top.by))
+    by = measure_sql(cube, cube.measure(top.by), periods=periods_of(cube, pl, ["__k0"], [["__k0"]], None, pl.spec.compare == "ytd"))
     return f"SELECT __k0 FROM k_cur GROUP BY __k0 ORDER BY {by} DESC NULLS LAST, __k0 NULLS LAST LIMIT {p.bind(top.n)}"
 
 
-def period_ctes(cube: Cube, pl: Plan, scope, p: Params, suffix: str, date: str, from_: str) -> list[str]:
+def period_ctes(cube: Cube, pl: Plan, scope, p: Params, suffix: str, date: str, from_: str,
+                shift: str | None = None) -> list[str]:
     ctes = [f"k_{suffix} AS ({keyed_sql(cube, pl, scope, p, date, from_)})"]
     if pl.spec.top and suffix == "cur":
         ctes.append(f"top AS ({top_sql(cube, pl, p)})")
     if pl.spec.top:
         ctes.append(f"b_{suffix} AS ({bucket_sql(f'k_{suffix}')})")
     keyed = f"{'b' if pl.spec.top else 'k'}_{suffix}"
-    ctes.append(f"agg_{suffix} AS ({grouped_sql(cube, pl, keyed, bool(pl.spec.top), f'k_{suffix}')})")
+    ctes.append(f"agg_{suffix} AS ({grouped_sql(cube, pl, keyed, bool(pl.spec.top), f'k_{suffix}', shift)})")
     return ctes
 
 
 def compile_query(cube: Cube, spec: QuerySpec, scope: Scope | None) -> tuple[str, dict, Plan]:
     pl = plan(cube, spec)
     p = Params()
-    ctes = [f"src AS ({source_sql(cube, pl, p)})"]
+    shift = None
+    if spec.compare in ("yoy", "prev"):
+        shift = SHIFT["year" if spec.compare == "yoy" else time_unit(pl.levels + tuple(f.dim for f in pl.filters))]
+    ctes = []
+    dates = NO_DATES
+    if uses_stock(cube, spec.measures):
+        ctes += stock_ctes(cube, pl, p)
+        dates = stock_dates(time_positions(cube, pl), shift, cube.calendar if spec.compare == "ytd" else None)
+    ctes.append(f"src AS ({source_sql(cube, pl, p, dates)})")
     d = cube.date_column
     if spec.compare == "ytd":
         ctes += period_ctes(cube, pl, scope, p, "cur", "__rd", ytd_from(cube, time_unit(pl.levels)))
     else:
         ctes += period_ctes(cube, pl, scope, p, "cur", d, "src")
-    if spec.compare in ("yoy", "prev"):
-        shift = SHIFT["year" if spec.compare == "yoy" else time_unit(pl.levels + tuple(f.dim for f in pl.filters))]
+    if shift:
         # prior rows relabelled as the period they are compared with
-        ctes += period_ctes(cube, pl, scope, p, "prior", f"({d} + {shift})", "src")
+        ctes += period_ctes(cube, pl, scope, p, "prior", f"({d} + {shift})", "src", shift)
         on = [f'c."{ref}" IS NOT DISTINCT FROM pr."{ref}"' for ref in pl.levels]
         if spec.totals and pl.levels:
             on += ["c._row_depth = pr._row_depth", "c._col_depth = pr._col_depth"]
@@ -250,9 +311,18 @@ def compile_records(cube: Cube, spec: QuerySpec, cell: dict, scope: Scope | None
     Returns (page SQL, its params, count SQL, its params)."""
     pl = plan(cube, spec)
     p = Params()
-    ctes = [f"src AS ({source_sql(cube, pl, p)})",
-            f"k_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src')})"]
-    conds = [" OR ".join(f"({record_condition(cube, cube.measure(m))})" for m in spec.measures)]
+    ctes = []
+    dates = NO_DATES
+    if uses_stock(cube, spec.measures):
+        ctes += stock_ctes(cube, pl, p)
+        dates = stock_dates(time_positions(cube, pl), None)
+    ctes += [f"src AS ({source_sql(cube, pl, p, dates)})",
+             f"k_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src')})"]
+    keys = [f"__k{i}" for i in range(len(pl.levels))]
+    cell_refs = [cube.canonical_level(ref) for ref in cell]
+    cell_keys = [keys[pl.levels.index(ref)] for ref in cell_refs if ref in pl.levels]
+    periods = periods_of(cube, pl, keys, [cell_keys], None)
+    conds = [" OR ".join(f"({record_condition(cube, cube.measure(m), periods)})" for m in spec.measures)]
     for ref, member in cell.items():
         ref = cube.canonical_level(ref)
         if ref not in pl.levels:

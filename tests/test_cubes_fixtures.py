@@ -133,3 +133,8 @@ def check_every_row(frame: pd.DataFrame, expected, rows, columns, measures) -> i
 
 def ratio(frame: pd.DataFrame, numerator: str, denominator: str, scale: float = 1.0) -> pd.Series:
     return frame[numerator] / frame[denominator].where(frame[denominator] != 0) * scale
+
+
+def in_force_at(pol: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """DOMAIN.md's lapse-rate denominator: issued before `day` and not terminated before it."""
+    return (pol["issue_date"] < day) & ((pol["status"] == "in_force") | (pol["status_date"] >= day))

@@ -9,7 +9,7 @@ import pytest
 from cubes.catalog import cube_by_name
 from data.config import commission_rate
 from tests.test_cubes_fixtures import (  # noqa: F401
-    add_persistency, check_every_row, engine, geography, month_starts, params, ratio, tables, warehouse)
+    add_persistency, check_every_row, engine, geography, in_force_at, month_starts, params, ratio, tables, warehouse)
 
 REGIONS = ["east", "south", "north"]
 
@@ -44,11 +44,22 @@ def events(tables, params):  # noqa: F811
     uw = t["fact_underwriting"].merge(t["dim_customer"][["customer_id", "branch_id"]], on="customer_id") \
         .merge(geography(t), on="branch_id").rename(columns={"channel_code": "channel"})
     uw["year"] = uw["decision_date"].dt.year
-    return {"pol": pol, "paid": paid, "claims": claims, "lapses": lapses, "exposure": exposure, "uw": uw}
+    return {"pol": pol, "paid": paid, "claims": claims, "lapses": lapses, "exposure": exposure, "uw": uw,
+            "first_day": t["dim_calendar"]["date"].min()}
 
 
-def oracle(ev: dict, keys: list[str], keep=lambda f: f) -> pd.DataFrame:
-    """All policies-cube measures grouped by `keys` (a subset of region, channel, year)."""
+def opening(ev: dict, keys: list[str], start) -> pd.DataFrame:
+    """The policies in force at the start of each row's period: 1 January of its year when grouped
+    by year (the filters used here select whole years), else the first day of the span `start`."""
+    pol = ev["pol"]
+    days = [pd.Timestamp(y, 1, 1) for y in sorted(pol["year"].unique())] if "year" in keys else [start]
+    out = pd.concat([pol[in_force_at(pol, day)].assign(year=day.year) for day in days])
+    return out[["region", "channel", "year"]]
+
+
+def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None) -> pd.DataFrame:
+    """All policies-cube measures grouped by `keys` (a subset of region, channel, year); `start`
+    is the first day of the filtered span (default: of the calendar)."""
     def agg(frame, **named):
         frame = keep(frame)
         if keys:
@@ -70,6 +81,7 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f) -> pd.DataFrame:
     uw["declined"] = (uw["decision"] == "declined").astype(int)
     lapses, exposure = ev["lapses"].copy(), ev["exposure"].copy()
     lapses["one"], exposure["exposure"] = 1, 1 / 12
+    opened = opening(ev, keys, ev["first_day"] if start is None else start).assign(one=1)
 
     parts = [
         agg(pol, policies=("policy_id", "count"), in_force_policies=("in_force", "sum"),
@@ -83,6 +95,7 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f) -> pd.DataFrame:
             claims_declined=("declined", "sum")),
         agg(lapses, lapses=("one", "sum")),
         agg(exposure, exposure_years=("exposure", "sum")),
+        agg(opened, in_force_at_start=("one", "sum")),
         agg(uw, uw_decided=("application_id", "count"), uw_declined=("declined", "sum")),
     ]
     out = pd.concat(parts, axis=1).fillna(0)
@@ -92,7 +105,8 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f) -> pd.DataFrame:
 
     out["avg_premium"] = rate("annualised_premium", "policies")
     out["loss_ratio"] = rate("claims_paid", "written_premium")
-    out["lapse_rate"] = rate("lapses", "exposure_years")
+    out["lapse_rate"] = rate("lapses", "in_force_at_start")
+    out["lapse_rate_annualised"] = rate("lapses", "exposure_years")
     out["persistency_13"] = rate("p13_kept", "p13_due")
     out["persistency_13_premium"] = rate("p13_kept_premium", "p13_due_premium")
     out["persistency_25"] = rate("p25_kept", "p25_due")
@@ -107,9 +121,10 @@ ALL = cube_by_name("policies").measure_names
 LEVEL = {"geography.region": "region", "channel": "channel", "time.year": "year"}
 
 
-def assert_matches(frame, ev, rows, columns, keep=lambda f: f) -> int:
-    assert set(ALL) <= set(oracle(ev, [], keep).columns), "the oracle must cover every measure"
-    return check_every_row(frame, lambda levels: oracle(ev, [LEVEL[lv] for lv in levels], keep), rows, columns, ALL)
+def assert_matches(frame, ev, rows, columns, keep=lambda f: f, start=None) -> int:
+    assert set(ALL) <= set(oracle(ev, [], keep, start).columns), "the oracle must cover every measure"
+    return check_every_row(frame, lambda levels: oracle(ev, [LEVEL[lv] for lv in levels], keep, start),
+                           rows, columns, ALL)
 
 
 def test_grand_total_of_every_measure(engine, events):  # noqa: F811
@@ -138,7 +153,7 @@ def test_filtered_slice_by_channel(engine, events):  # noqa: F811
     def keep(f):
         return f[f["year"].isin([2024, 2025]) & ~f["region"].isin(REGIONS)]
 
-    assert assert_matches(frame, events, ["channel"], [], keep) == len(frame) == 7
+    assert assert_matches(frame, events, ["channel"], [], keep, pd.Timestamp("2024-01-01")) == len(frame) == 7
 
 
 def test_member_labels_come_from_the_dimension_tables(engine, tables):  # noqa: F811
