@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from callbacks.engine import engine
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, without_members
-from layouts.i18n import normalise_language, t
+from layouts.i18n import join_list, normalise_language, t
 
 FILTER_CUBE = "policies"  # has every globally filtered level; its members are the valid choices
 
@@ -50,8 +50,7 @@ def _chips(state: FilterState, lang: str) -> list:
         chosen = state.chosen(spec.key)
         if chosen:
             labels = _member_labels(spec.level, lang)
-            names = "、".join(labels.get(value, value) for value in chosen) if lang == "zh" else ", ".join(
-                labels.get(value, value) for value in chosen)
+            names = join_list((labels.get(value, value) for value in chosen), lang)
             chips.append(dmc.Badge(f"{t(spec.label_key, lang)}: {names}", variant="light", tt="none",
                                    id={"role": "filter-chip", "key": spec.key}))
     return chips or [dmc.Text(t("filter.none", lang), size="sm", c="dimmed")]

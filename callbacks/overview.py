@@ -14,9 +14,10 @@ from callbacks import charts
 from callbacks.engine import engine
 from callbacks.filters import current_filters
 from cubes.catalog import cube_by_name
+from cubes.rules import load_rules
 from layouts import numbers
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, spec_filters
-from layouts.i18n import normalise_language, t
+from layouts.i18n import join_list, normalise_language, t
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ def _months_earlier(day: str, months: int, month_end: bool = False) -> str:
     return f"{year}-{month + 1:02d}-{last if month_end else min(int(day[8:10]), last):02d}"
 
 
+def _is_month_end(day: str) -> bool:
+    return int(day[8:10]) == calendar.monthrange(int(day[:4]), int(day[5:7]))[1]
+
+
 @dataclass(frozen=True)
 class Slice:
     """What the page shows: a period and the global filters, turned into spec filters per cube."""
@@ -47,17 +52,17 @@ class Slice:
         return when + spec_filters(self.state, cube_by_name(cube).level_names)[0]
 
     def prior(self) -> tuple[str, str]:
-        return _months_earlier(self.start, 12), _months_earlier(self.end, 12, month_end=True)
+        """The same dates a year earlier; a period ending on a month end compares with a month end."""
+        return _months_earlier(self.start, 12), _months_earlier(self.end, 12, month_end=_is_month_end(self.end))
 
     def not_applicable(self, cube: str) -> list[str]:
         return spec_filters(self.state, cube_by_name(cube).level_names)[1]
 
 
 def default_period() -> tuple[str, str]:
-    """The latest year in the data, from 1 January to the end of its latest month."""
-    last_month = str(engine().members("policies", "time.month")["key"].iloc[-1])
-    year, month = int(last_month[:4]), int(last_month[5:7])
-    return f"{year}-01-01", f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+    """Year to date at the data's as-of date (its "today", from the company rules)."""
+    as_of = load_rules().as_of
+    return f"{as_of.year}-01-01", as_of.isoformat()
 
 
 def page_slice(state: FilterState) -> Slice:
@@ -76,7 +81,7 @@ def _policy_kpis(s: Slice) -> dict[str, tuple[float, float]]:
     values = {name: (frame[name].iloc[0], frame[f"{name}__prior"].iloc[0]) for name in POLICY_KPIS}
     # 13-month persistency is known only 13 months after issue: report the cohort whose 13th month
     # falls in the period.
-    cohort = s.filters("policies", _months_earlier(s.start, 13), _months_earlier(s.end, 13, month_end=True))
+    cohort = s.filters("policies", _months_earlier(s.start, 13), _months_earlier(s.end, 13, month_end=_is_month_end(s.end)))
     frame = engine().query({"cube": "policies", "measures": ["persistency_13"], "filters": cohort, "compare": "yoy"})
     values["persistency_13"] = (frame["persistency_13"].iloc[0], frame["persistency_13__prior"].iloc[0])
     return values
@@ -127,10 +132,9 @@ def _scope_note(s: Slice, lang: str) -> str:
     skipped = s.not_applicable("contribution")
     if not skipped:
         return ""
-    names = [t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in skipped]
-    what = "、".join(t(f"kpi.{k}", lang) for k in CUSTOMER_KPIS) if lang == "zh" else ", ".join(
-        t(f"kpi.{k}", lang) for k in CUSTOMER_KPIS)
-    return t("filter.not_applicable", lang, what=what, names=", ".join(names))
+    names = join_list((t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in skipped), lang)
+    what = join_list((t(f"kpi.{k}", lang) for k in CUSTOMER_KPIS), lang)
+    return t("filter.not_applicable", lang, what=what, names=names)
 
 
 @callback(

@@ -60,14 +60,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kpi.persistency_13": {"zh": "13个月继续率", "en": "13-month persistency"},
     "kpi.loss_ratio": {"zh": "赔付率", "en": "Loss ratio"},
     "kpi.contribution": {"zh": "客户贡献", "en": "Contribution"},
-    "kpi.customers": {"zh": "客户数", "en": "Customers"},
+    "kpi.customers": {"zh": "活跃客户数", "en": "Active customers"},
     "kpi.in_force_policies": {"zh": "有效保单数", "en": "In-force policies"},
-    "kpi.vip_customers": {"zh": "VIP客户数", "en": "VIP customers"},
+    "kpi.vip_customers": {"zh": "活跃VIP客户（现等级）", "en": "Active VIP customers (current tier)"},
 }
 
 
 def normalise_language(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def join_list(items, lang: str) -> str:
+    """A list in running text: 华东、华北 / East, North."""
+    return ("、" if lang == "zh" else ", ").join(items)
 
 
 def t(key: str, lang: str, **values) -> str:

@@ -24,7 +24,7 @@ def test_region_and_dates_from_the_url_filter_the_numbers(dashboard, demo_wareho
     dashboard.driver.get(dashboard.server_url + "/?region=east&from=2025-01-01&to=2025-06-30")
     dashboard.wait_for_contains_text(WRITTEN_PREMIUM_CARD, ".", timeout=30)
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        expected = con.execute(EAST_PREMIUM, ["2025-01-01", "2025-06-30"]).fetchone()[0]
+        expected = con.execute(EAST_PREMIUM, ["2025-01-01", "2025-06-30"]).fetchall()[0][0]
     dashboard.wait_for_text_to_equal(WRITTEN_PREMIUM_CARD, numbers.compact(expected, "zh"), timeout=30)
     dashboard.wait_for_contains_text("#filter-chips", "华东")
     dashboard.wait_for_contains_text("#overview-period", "2025-01-01")
