@@ -94,3 +94,28 @@ def movers_bar(labels: pd.Series, changes: pd.Series, lang: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=f"{t('overview.change', lang)} (%)", zeroline=True)
     return base_layout(fig)
+
+
+AXIS_FORMATS = {"pct": ".1%", "int": ",.0f", "money": ",.0f", "float": ",.2f"}
+
+
+def measure_chart(kind: str, keys: pd.Series, labels: pd.Series, values: pd.Series, fmt: str, lang: str) -> go.Figure:
+    """One measure by the members of one level; `keys` ride along as customdata for drill clicks."""
+    money = fmt == "money"
+    divisor, unit = MONEY_UNIT[lang] if money else (1, "")
+    shown = values / divisor
+    number = AXIS_FORMATS.get(fmt, ",.2f")
+    if kind == "pie":
+        fig = go.Figure(go.Pie(labels=labels, values=shown, customdata=keys, hole=0.4, sort=False,
+                               texttemplate="%{label}<br>%{percent}",
+                               hovertemplate=f"%{{label}}: %{{value:{number}}} {unit}<extra></extra>"))
+        fig.update_layout(showlegend=False)
+    elif kind == "line":
+        fig = go.Figure(go.Scatter(x=labels, y=shown, customdata=keys, mode="lines+markers",
+                                   hovertemplate=f"%{{x}}: %{{y:{number}}} {unit}<extra></extra>"))
+    else:
+        fig = go.Figure(go.Bar(x=labels, y=shown, customdata=keys,
+                               hovertemplate=f"%{{x}}: %{{y:{number}}} {unit}<extra></extra>"))
+    if kind != "pie":
+        fig.update_yaxes(title=unit or None, tickformat=number)
+    return base_layout(fig)

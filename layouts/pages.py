@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dash
 
-from layouts import overview
+from layouts import explore, overview
 
 PAGES = (
     ("overview", "/", overview.layout, "nav.overview"),
+    ("explore", "/explore", explore.layout, "nav.explore"),
 )
 
 

@@ -1,0 +1,63 @@
+"""Explore page for product teams: one measure by one dimension, drill down its hierarchy.
+
+A pure function of the URL: controls show the URL's choices; callbacks/explore.py draws the chart
+and the table and writes every change back to the URL.
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc
+
+from cubes.catalog import cube_by_name
+from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, measures, parse
+from layouts.i18n import normalise_language, t
+
+
+def _label(item, lang: str) -> str:
+    return item.label_zh if lang == "zh" else item.label_en
+
+
+def layout(lang: str | None = None, **query) -> dmc.Stack:
+    lang = normalise_language(lang)
+    state = parse(query)
+    cube = cube_by_name(EXPLORE_CUBE)
+    controls = dmc.Group(
+        [
+            dmc.Select(id="explore-measure", label=t("explore.measure", lang), value=state.measure, searchable=True,
+                       data=[{"value": m, "label": _label(cube.measure(m), lang)} for m in measures()], w=260),
+            dmc.Select(id="explore-dimension", label=t("explore.dimension", lang), value=state.dimension,
+                       data=[{"value": d, "label": _label(cube.hierarchy(d), lang)} for d in dimensions()], w=200),
+            dmc.SegmentedControl(id="explore-chart", value=state.chart,
+                                 data=[{"value": c, "label": t(f"explore.chart.{c}", lang)} for c in CHARTS]),
+            dmc.Select(id="explore-top", label=t("explore.top", lang), value=str(state.top), w=120,
+                       data=[{"value": str(n), "label": t("explore.all", lang) if n == 0 else str(n)}
+                             for n in TOP_CHOICES]),
+        ],
+        align="flex-end",
+        gap="md",
+    )
+    return dmc.Stack(
+        [
+            dcc.Store(id="explore-query", data={**query, "lang": lang}),
+            dmc.Title(t("explore.title", lang), order=2, id="explore-title"),
+            controls,
+            dmc.Alert(id="explore-notice", color="yellow", hide=True),
+            dmc.Breadcrumbs(id="explore-crumbs", children=[]),
+            dmc.Text(t("explore.hint", lang), size="sm", c="dimmed", id="explore-hint"),
+            dmc.Card(dcc.Loading(dcc.Graph(id="explore-chart-graph", config={"displaylogo": False},
+                                           style={"height": "420px"})), withBorder=True, padding="sm"),
+            dmc.Group([dmc.Button(t("explore.export", lang), id="explore-export", variant="light", size="xs")]),
+            dag.AgGrid(
+                id="explore-grid",
+                rowData=[],
+                columnDefs=[],
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={"suppressFieldDotNotation": True, "domLayout": "autoHeight"},
+                csvExportParams={"fileName": "explore.csv"},
+                className="ag-theme-quartz",
+                style={"width": "100%"},
+            ),
+        ],
+        gap="sm",
+    )

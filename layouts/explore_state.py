@@ -1,0 +1,100 @@
+"""The Explore page's own URL state: measure, dimension, drill path, chart type, top N.
+
+    /explore?measure=loss_ratio&dim=geography&path=east,32&chart=bar&top=10
+
+Checked against the cube definition only (no queries): an unknown measure or dimension falls back
+to the default and is listed in `invalid` so the page can say so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from cubes.catalog import cube_by_name
+from cubes.model import level_ref
+
+EXPLORE_CUBE = "policies"
+CHARTS = ("bar", "line", "pie")
+TOP_CHOICES = (5, 10, 20, 0)  # 0 = every member
+PAGE_KEYS = ("measure", "dim", "path", "chart", "top")
+DEFAULT_MEASURE = "written_premium"
+DEFAULT_DIMENSION = "geography"
+DEFAULT_TOP = 10
+
+
+@dataclass(frozen=True)
+class ExploreState:
+    measure: str = DEFAULT_MEASURE
+    dimension: str = DEFAULT_DIMENSION
+    path: tuple[str, ...] = ()
+    chart: str = "bar"
+    top: int = DEFAULT_TOP
+    invalid: tuple[tuple[str, str], ...] = ()
+
+    def levels(self) -> list[str]:
+        """The hierarchy's levels, top down, as level references ('geography.region', ...)."""
+        hierarchy = cube_by_name(EXPLORE_CUBE).hierarchy(self.dimension)
+        return [level_ref(hierarchy, level) for level in hierarchy.levels]
+
+    def shown_level(self) -> str:
+        return self.levels()[len(self.path)]
+
+    def can_drill(self) -> bool:
+        return len(self.path) + 1 < len(self.levels())
+
+    def spec(self, filters: list[dict]) -> dict:
+        spec = {"cube": EXPLORE_CUBE, "rows": [self.levels()[0]], "measures": [self.measure],
+                "filters": filters, "totals": True, "sort": [{"by": self.measure, "desc": True}]}
+        if self.path:
+            spec["drill"] = {"hierarchy": self.dimension, "path": list(self.path)}
+        if self.top:
+            spec["top"] = {"n": self.top, "by": self.measure, "others": True}
+        return spec
+
+
+def dimensions() -> list[str]:
+    return [h.name for h in cube_by_name(EXPLORE_CUBE).hierarchies if not h.filter_only]
+
+
+def measures() -> list[str]:
+    return list(cube_by_name(EXPLORE_CUBE).measure_names)
+
+
+def parse(query: dict[str, str]) -> ExploreState:
+    invalid = []
+
+    def choose(key, raw, valid, default):
+        if raw is None or raw in valid:
+            return default if raw is None else raw
+        invalid.append((key, raw))
+        return default
+
+    measure = choose("measure", query.get("measure"), measures(), DEFAULT_MEASURE)
+    dimension = choose("dim", query.get("dim"), dimensions(), DEFAULT_DIMENSION)
+    chart = choose("chart", query.get("chart"), CHARTS, "bar")
+    top_raw = query.get("top")
+    top = choose("top", top_raw, [str(n) for n in TOP_CHOICES], str(DEFAULT_TOP))
+    path = tuple(p for p in (query.get("path") or "").split(",") if p)
+    depth = len(cube_by_name(EXPLORE_CUBE).hierarchy(dimension).levels)
+    if len(path) >= depth or (path and "dim" in dict(invalid)):
+        invalid.append(("path", query.get("path", "")))
+        path = ()
+    return ExploreState(measure, dimension, path, chart, int(top), tuple(invalid))
+
+
+def parse_search(search: str | None) -> ExploreState:
+    return parse(dict(parse_qsl((search or "").lstrip("?"))))
+
+
+def with_state(search: str | None, state: ExploreState) -> str:
+    """`search` with the page's parameters replaced by `state`'s; defaults are left out of the URL."""
+    params = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in PAGE_KEYS}
+    defaults = ExploreState()
+    for key, value, default in (("measure", state.measure, defaults.measure),
+                                ("dim", state.dimension, defaults.dimension),
+                                ("path", ",".join(state.path), ""),
+                                ("chart", state.chart, defaults.chart),
+                                ("top", str(state.top), str(defaults.top))):
+        if value != default:
+            params[key] = value
+    return f"?{urlencode(params, safe=',')}" if params else ""
