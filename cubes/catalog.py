@@ -1,6 +1,7 @@
 """Every cube of the application, built once from the company rules."""
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 
 from cubes.cube_agents import agents_cube
@@ -23,3 +24,10 @@ def cube_by_name(name: str) -> Cube:
     if name not in cubes:
         raise SpecError(f"unknown cube '{name}'; valid: {', '.join(cubes)}")
     return cubes[name]
+
+
+@cache
+def definitions_fingerprint() -> str:
+    """A digest of every cube definition: its SQL and the company rules compiled into it. Cached
+    answers are keyed by it, so a changed formula or params file never serves the old figures."""
+    return hashlib.sha256(repr(all_cubes()).encode("utf-8")).hexdigest()[:16]

@@ -1,7 +1,8 @@
 """Cube 4: agent activity (grain: visit and sale).
 
-Rows: a visit on its date; a sale (a policy an agent sold) on its issue date, with its paid
-first-year premium, the lead source of the visit that closed it, and its 13-month persistency;
+Rows: a visit on its date; a sale (a policy an agent sold) on its issue date, with its annualised
+regular first-year premium (known at issue, so recent months are not understated by instalments
+still to come; single premium is kept apart), the lead source of the visit that closed it, and its 13-month persistency;
 an agent-month for every month an agent was employed at its start (headcount). Rates that
 compare with "the company" (conversion index, new-customer share) divide by the same measure over
 the whole filtered slice, whatever the row or column."""
@@ -22,7 +23,6 @@ def agents_source(rules: Rules) -> str:
 WITH {as_of_cte(rules)}, {GEOGRAPHY},
 paid_by_year AS (
     SELECT policy_id,
-           sum(amount) FILTER (WHERE policy_year = 1 AND paid_date IS NOT NULL) AS fyp,
            min(paid_date) FILTER (WHERE policy_year = 2) AS first_paid_y2,
            min(paid_date) FILTER (WHERE policy_year = 3) AS first_paid_y3
     FROM fact_premium GROUP BY policy_id
@@ -44,7 +44,10 @@ rows AS (
     LEFT JOIN dim_customer c ON c.customer_id = v.customer_id
     UNION ALL BY NAME
     SELECT p.policy_id AS record_id, p.issue_date AS d, 'sale' AS kind, p.agent_id, p.customer_id,
-           cv.lead_source, 1 AS cases, coalesce(pp.fyp, 0) AS fyp_sold,
+           cv.lead_source, 1 AS cases,
+           CASE WHEN p.payment_frequency <> 'single' THEN 1 END AS regular_cases,
+           CASE WHEN p.payment_frequency <> 'single' THEN p.annual_premium END AS fyp_sold,
+           CASE WHEN p.payment_frequency = 'single' THEN p.single_premium END AS single_premium_sold,
            {persistency_columns(12, 2, rules.grace_days)}
     FROM fact_policy p CROSS JOIN as_of_date
     LEFT JOIN paid_by_year pp ON pp.policy_id = p.policy_id
@@ -86,9 +89,10 @@ def agents_cube(rules: Rules) -> Cube:
         measures=(
             sum_of("visits", "visits", "拜访次数", "Visits", fmt="int"),
             sum_of("visit_minutes", "visit_minutes", "拜访时长（分钟）", "Visit minutes", fmt="float"),
-            count_of("working_days", "agent_day", "出勤天数", "Working days (agent-days with visits)",
-                     where="kind = 'visit'"),
-            ratio_of("visits_per_day", "visits", "working_days", "日均拜访", "Visits per day", fmt="float"),
+            # days on which the agent visited someone, not all workdays employed (see README_cubes.md)
+            count_of("working_days", "agent_day", "有拜访天数", "Days with visits", where="kind = 'visit'"),
+            ratio_of("visits_per_day", "visits", "working_days", "有拜访日均拜访", "Visits per day with visits",
+                     fmt="float"),
             ratio_of("minutes_per_visit", "visit_minutes", "visits", "平均拜访时长", "Minutes per visit", fmt="float"),
             sum_of("closes", "closes", "成交次数", "Closes", fmt="int"),
             count_of("prospects", "prospect_id", "拜访对象数", "Prospects visited", where="kind = 'visit'"),
@@ -100,11 +104,18 @@ def agents_cube(rules: Rules) -> Cube:
             Measure("new_customer_share", "sql", "新客户来源占比", "Share of the slice's new customers",
                     sql=f"({NEW_CUSTOMERS} / NULLIF((SELECT {NEW_CUSTOMERS} FROM {{slice}}), 0))",
                     uses=("new_customer_id",), fmt="pct"),
-            sum_of("fyp_sold", "fyp_sold", "首年保费", "FYP sold"),
+            sum_of("fyp_sold", "fyp_sold", "期交新单年化首年保费", "Regular first-year premium sold (annualised)"),
+            sum_of("single_premium_sold", "single_premium_sold", "趸交保费（新单）", "Single premium sold"),
             sum_of("cases", "cases", "件数", "Cases", fmt="int"),
-            ratio_of("avg_case_size", "fyp_sold", "cases", "件均保费", "Average case size", fmt="money"),
+            sum_of("regular_cases", "regular_cases", "期交件数", "Regular-premium cases", fmt="int"),
+            ratio_of("avg_case_size", "fyp_sold", "regular_cases", "件均保费（期交年化）",
+                     "Average case size (regular, annualised)", fmt="money"),
             count_of("active_agents", "agent_id", "有成交营销员数", "Agents with a sale", where="kind = 'sale'"),
-            count_of("headcount", "agent_id", "在职营销员数", "Agents employed", where="kind = 'headcount'"),
+            # average over the months of the cell: agent-months / months (DOMAIN: average headcount)
+            Measure("headcount", "sql", "平均在职营销员数", "Average headcount",
+                    sql=("(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE)"
+                         " / NULLIF(count(DISTINCT d) FILTER (WHERE kind = 'headcount'), 0))"),
+                    uses=("agent_id",), fmt="float"),
             ratio_of("activity_rate", "active_agents", "headcount", "活动率", "Activity rate"),
             ratio_of("cases_per_agent", "cases", "headcount", "人均件数", "Cases per agent", fmt="float"),
             *persistency_measures(13),

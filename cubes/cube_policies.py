@@ -4,9 +4,9 @@ The source is one row per business event, each dated by when it happened, so the
 means "when" for every measure: a policy row on its issue date (counts, sum assured, APE, and its
 13/25-month persistency by issue cohort), a premium row on its paid date, a claim row on its decision
 date, a lapse row on its status date, an exposure row per in-force policy-month, an underwriting row
-on its decision date, and, when a query asks for the policies in force at the start of its periods,
-a snapshot row per policy and period start it was in force at (issued before, not terminated
-before). All rows carry the policy's (or application's) attributes, so every dimension slices
+on its decision date, and, when a query asks for the policies in force at the start (end) of its
+periods, a snapshot row per policy and period start (end) it was in force at: issued before the
+start and not terminated before it (issued by the end and not terminated by it). All rows carry the policy's (or application's) attributes, so every dimension slices
 every measure.
 """
 from __future__ import annotations
@@ -103,6 +103,13 @@ policy_events AS (
     FROM fact_policy p CROSS JOIN as_of_date
     JOIN ({{stock_dates}}) s ON p.issue_date < s.d
         AND s.d <= CASE WHEN p.status = 'in_force' THEN as_of_date.as_of ELSE least(p.status_date, as_of_date.as_of) END
+    UNION ALL BY NAME
+    -- in force at the end of day s.d: issued by then and not terminated by then
+    SELECT p.policy_id, p.policy_id || '#' || strftime(s.d, '%Y-%m-%d') AS record_id, s.d AS d,
+           'closing' AS kind, 1 AS closing
+    FROM fact_policy p CROSS JOIN as_of_date
+    JOIN ({{stock_end_dates}}) s ON p.issue_date <= s.d AND s.d <= as_of_date.as_of
+        AND (p.status = 'in_force' OR p.status_date > s.d)
 ),
 events AS (
     SELECT e.*, p.customer_id, p.agent_id, p.product_code, p.channel_code,
@@ -144,10 +151,14 @@ def policies_cube(rules: Rules) -> Cube:
         ),
         measures=(
             sum_of("policies", "policies", "保单数", "Policies", fmt="int"),
-            sum_of("in_force_policies", "in_force", "有效保单数", "In-force policies", fmt="int"),
+            # a flow, not the book: of the policies issued in the period, those in force at the as-of date
+            sum_of("in_force_policies", "in_force", "新单留存件数", "Issued in period, still in force", fmt="int"),
             count_of("customers", "customer_id", "客户数", "Customers", where="kind = 'policy'"),
-            count_of("in_force_customers", "customer_id", "有效客户数", "Customers in force",
+            count_of("in_force_customers", "customer_id", "新单留存客户数", "Customers of issued policies still in force",
                      where="kind = 'policy' AND in_force = 1"),
+            stock_of("in_force_at_end", "closing", "期末有效保单数", "In-force policies at period end", at="end"),
+            stock_of("customers_at_end", "customer_id", "期末有效客户数", "Customers in force at period end",
+                     where="kind = 'closing'", at="end", distinct=True),
             sum_of("written_premium", "written_premium", "保费收入", "Written premium"),
             sum_of("fyp", "fyp", "首年保费", "First-year premium"),
             sum_of("renewal_premium", "renewal_premium", "续期保费", "Renewal premium"),
@@ -165,8 +176,8 @@ def policies_cube(rules: Rules) -> Cube:
             ratio_of("lapse_rate_annualised", "lapses", "exposure_years", "年化退保率", "Lapse rate (annualised)"),
             *persistency_measures(13), *persistency_measures(25),
             sum_of("commission", "commission", "佣金", "Commission"),
-            ratio_of("policies_per_customer", "in_force_policies", "in_force_customers", "人均保单数",
-                     "Policies per customer", fmt="float"),
+            ratio_of("policies_per_customer", "in_force_at_end", "customers_at_end", "人均保单数",
+                     "Policies per customer (in force at period end)", fmt="float"),
             sum_of("claims_decided", "claims_decided", "已决理赔件数", "Claims decided", fmt="int"),
             sum_of("claims_declined", "claims_declined", "拒赔件数", "Claims declined", fmt="int"),
             ratio_of("claim_decline_rate", "claims_declined", "claims_decided", "拒赔率", "Claim decline rate"),
@@ -176,5 +187,5 @@ def policies_cube(rules: Rules) -> Cube:
         ),
         scope_columns={"region": "region_code", "branch": "branch_id"},
         drill_columns=("kind", "record_id", "d", "customer_id", "product_code", "channel_code", "branch_id", "status"),
-        calendar="dim_calendar",
+        calendar="dim_calendar", as_of=rules.as_of_sql,
     )

@@ -10,10 +10,14 @@
 
 `spec` is a QuerySpec or its dict. Each call opens its own cursor on the shared read-only
 connection. When the file changes (a reload), the next call reconnects and the data version in
-the cache key changes, so no stale answer is served.
+the cache key changes, so no stale answer is served. The key also holds the warehouse path and
+a fingerprint of the cube definitions (their SQL, with the company rules compiled in), so a new
+formula or params file is not answered from an old entry.
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
 from pathlib import Path
 
@@ -21,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from cubes.cache import ResultCache
-from cubes.catalog import all_cubes, cube_by_name
+from cubes.catalog import all_cubes, cube_by_name, definitions_fingerprint
 from cubes.frames import finish, natural_rank, pivot
 from cubes.labels import MemberLabels, load_member_labels
 from cubes.model import SpecError, level_ref
@@ -69,7 +73,7 @@ class Engine:
             cur.close()
 
     def _cached(self, kind: str, parts: tuple, compute):
-        key = self.cache.key(kind, self.data_version(), *parts)
+        key = self.cache.key(kind, str(self.path), self.data_version(), definitions_fingerprint(), *parts)
         return self.cache.get_or_compute(key, compute)
 
     # --- public API ----------------------------------------------------------------------------------
@@ -192,7 +196,19 @@ def _attach_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     a reload has replaced it while any cursor of it is still open."""
     con = duckdb.connect(":memory:")
     con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {WAREHOUSE} (READ_ONLY)")
+    # every gunicorn worker has its own instance: bound each one's memory (DuckDB's default is 80 %
+    # of RAM per instance), and no file or network beyond the attached warehouse can be read
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+    con.execute("SET enable_external_access = false")
     return con
+
+
+def duckdb_memory_limit() -> str:
+    """The memory limit of each engine's DuckDB instance: env POLICYCUBE_DUCKDB_MEMORY, default 1GB."""
+    value = os.environ.get("POLICYCUBE_DUCKDB_MEMORY", "").strip() or "1GB"
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise ValueError(f"POLICYCUBE_DUCKDB_MEMORY must be a size like '1GB' or '512MiB', got {value!r}")
+    return value
 
 
 def _spec(spec) -> QuerySpec:

@@ -73,7 +73,9 @@ class Measure:
     kind 'sum': SUM(column) [FILTER (WHERE where)]
     kind 'count_distinct': COUNT(DISTINCT column) [FILTER (WHERE where)] -- recounted at every level
     kind 'stock': SUM(column) [FILTER (WHERE where)] over the snapshot rows dated at the first day
-        of each result row's period (see cubes/periods.py): adds up across dimensions, not time
+        (`at` 'start') or the last day (`at` 'end') of each result row's period (see
+        cubes/periods.py), or COUNT(DISTINCT column) of them with `distinct`: adds up across
+        dimensions (a sum does), not across time
     kind 'ratio': numerator / denominator, two other measures of the cube, times `scale`
     kind 'sql': an aggregate expression written in the definition (rank measures)
     `additive` says whether parts add up to the total (sums do, distinct counts and ratios do not).
@@ -91,6 +93,8 @@ class Measure:
     sql: str = ""
     uses: tuple[str, ...] = ()  # source columns a 'sql' measure reads (drill-through shows them)
     fmt: Literal["int", "money", "pct", "float"] = "money"
+    at: Literal["start", "end"] = "start"  # stock measures: where in the period they are counted
+    distinct: bool = False  # stock measures: count distinct values instead of summing
 
     @property
     def additive(self) -> bool:
@@ -101,8 +105,8 @@ def sum_of(name, column, zh, en, where="", fmt="money") -> Measure:
     return Measure(name, "sum", zh, en, column=column, where=where, fmt=fmt)
 
 
-def stock_of(name, column, zh, en, where="", fmt="int") -> Measure:
-    return Measure(name, "stock", zh, en, column=column, where=where, fmt=fmt)
+def stock_of(name, column, zh, en, where="", fmt="int", at="start", distinct=False) -> Measure:
+    return Measure(name, "stock", zh, en, column=column, where=where, fmt=fmt, at=at, distinct=distinct)
 
 
 def count_of(name, column, zh, en, where="") -> Measure:
@@ -120,8 +124,9 @@ class Cube:
     the source columns a row scope ('region', 'branch') restricts. Every source has `record_id`
     and `kind` (which fact a row is), the keys drill-through pages by. A cube with stock measures
     names its `calendar` (a table with a `date` column over which every time level's expression
-    can be evaluated) and its source contains `{stock_dates}`, a relation of the dates (column d)
-    it must put snapshot rows at."""
+    can be evaluated) and its source contains `{stock_dates}` and `{stock_end_dates}`, relations
+    of the dates (column d) it must put start-of-day and end-of-day snapshot rows at. `as_of` (SQL
+    date) caps the period ends of stocks: nothing is known after it."""
 
     name: str
     label_zh: str
@@ -136,6 +141,7 @@ class Cube:
     inner_table: str = ""  # the table the pre-aggregation reads (where inner levels' members live)
     drill_columns: tuple[str, ...] = ()  # source columns drill-through shows besides the measures' own
     calendar: str = ""  # the calendar table stock measures find the first days of periods in
+    as_of: str = ""  # SQL date: the last day a stock can be counted at
 
     # --- look-ups with errors that name the valid choices -------------------------------------
     def hierarchy(self, name: str) -> Hierarchy:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cubes.model import Cube, Measure, SpecError, level_ref
-from cubes.periods import NO_DATES, Periods, calendar_ctes, first_days_cte, span_test, stock_dates, stock_sql
+from cubes.periods import END, NO_DATES, START, Periods, calendar_ctes, stock_dates, stock_sql
 from cubes.scope import Scope
 from cubes.spec import Filter, QuerySpec, parse_member, time_unit
 
@@ -120,7 +120,7 @@ def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur", periods: Perio
         agg = f"sum({m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "")
         return f"CAST(coalesce({agg}, 0) AS {sql_type})"
     if m.kind == "stock":
-        return stock_sql(m.column, m.where, sql_type, periods)
+        return stock_sql(m.column, m.where, sql_type, periods, m.at, m.distinct)
     if m.kind == "count_distinct":
         return f"CAST(count(DISTINCT {m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "") + " AS BIGINT)"
     if m.kind == "ratio":
@@ -135,7 +135,7 @@ def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
     """Which source rows are records of a measure (for drill-through); `periods` (one grouping
     set: the cell's levels) picks the snapshot rows of a stock."""
     if m.kind in ("sum", "stock"):
-        stock = f" AND ({periods.test(periods.grouped[0])})" if m.kind == "stock" else ""
+        stock = f" AND ({periods.test(periods.grouped[0], m.at)})" if m.kind == "stock" else ""
         return f"{m.column} IS NOT NULL" + (f" AND {m.where}" if m.where else "") + stock
     if m.kind == "count_distinct":
         return m.where or "TRUE"
@@ -146,19 +146,27 @@ def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
 
 
 # --- statement building ---------------------------------------------------------------------------
-def source_sql(cube: Cube, pl: Plan, p: Params, dates: str = NO_DATES) -> str:
+def source_sql(cube: Cube, pl: Plan, p: Params, dates: dict | None = None) -> str:
     """The cube source with filters on inner levels placed inside its pre-aggregation and `dates`
-    (a relation of column d) as the dates its stock snapshots are taken at."""
+    ({'start'|'end': a relation of column d}) as the dates its stock snapshots are taken at."""
     inner = [condition(cube, f, cube.inner_levels[f.dim], p) for f in pl.filters if f.dim in cube.inner_levels]
+    dates = dates or {}
     return (cube.source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
-            .replace("{stock_dates}", dates))
+            .replace("{stock_dates}", dates.get(START, NO_DATES))
+            .replace("{stock_end_dates}", dates.get(END, NO_DATES)))
 
 
 # --- stock measures: the first day of each row's period ------------------------------------------
-def uses_stock(cube: Cube, names) -> bool:
-    def stock(m: Measure) -> bool:
-        return m.kind == "stock" or (m.kind == "ratio" and uses_stock(cube, (m.numerator, m.denominator)))
-    return any(stock(cube.measure(n)) for n in names)
+def stock_ats(cube: Cube, names) -> set[str]:
+    """Where the stock measures among `names` (or their ratios' parts) are counted: 'start', 'end'."""
+    out = set()
+    for n in names:
+        m = cube.measure(n)
+        if m.kind == "stock":
+            out.add(m.at)
+        elif m.kind == "ratio":
+            out |= stock_ats(cube, (m.numerator, m.denominator))
+    return out
 
 
 def time_positions(cube: Cube, pl: Plan) -> list[int]:
@@ -171,7 +179,15 @@ def stock_ctes(cube: Cube, pl: Plan, p: Params) -> list[str]:
         raise ValueError(f"cube '{cube.name}' has stock measures but names no calendar table")
     exprs = {i: level_expr(cube, pl.levels[i], "date") for i in time_positions(cube, pl)}
     conds = [condition(cube, f, "date", p) for f in pl.filters if cube.level(f.dim)[1].time]
-    return calendar_ctes(cube.calendar, exprs, conds)
+    return calendar_ctes(cube.calendar, exprs, conds, cube.as_of or "max(date)")
+
+
+def snapshot_dates(cube: Cube, pl: Plan, ats: set[str], shift: str | None) -> dict:
+    """The dates the source must put snapshot rows at, per place in the period."""
+    if END in ats and pl.spec.compare == "ytd":
+        raise SpecError("stocks at the period end do not cumulate: ask for them without compare 'ytd'")
+    ytd_calendar = cube.calendar if pl.spec.compare == "ytd" else None
+    return {at: stock_dates(time_positions(cube, pl), shift, at, ytd_calendar) for at in ats}
 
 
 def periods_of(cube: Cube, pl: Plan, keys: list[str], sets: list[list[str]], shift: str | None,
@@ -179,11 +195,11 @@ def periods_of(cube: Cube, pl: Plan, keys: list[str], sets: list[list[str]], shi
     """Where the rows of an aggregation over `keys` (the plan's levels' key columns) grouped by
     `sets` start their periods; `shift` is the comparison period of a prior aggregation, `ytd`
     says the periods run from the start of their year."""
-    time_keys = {keys[i]: first_days_cte(i) for i in time_positions(cube, pl) if i < len(keys)}
+    time_keys = {keys[i]: i for i in time_positions(cube, pl) if i < len(keys)}
     grouped = tuple(dict.fromkeys(tuple(k for k in time_keys if k in s) for s in sets))
     d = cube.date_column
     fixed = f"{d} = CAST(date_trunc('year', {d}) AS DATE)" if ytd else ""
-    return Periods(time_keys, grouped, span_test(d, shift), fixed)
+    return Periods(time_keys, grouped, d, shift, fixed)
 
 
 def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, from_: str) -> str:
@@ -272,10 +288,10 @@ def compile_query(cube: Cube, spec: QuerySpec, scope: Scope | None) -> tuple[str
     if spec.compare in ("yoy", "prev"):
         shift = SHIFT["year" if spec.compare == "yoy" else time_unit(pl.levels + tuple(f.dim for f in pl.filters))]
     ctes = []
-    dates = NO_DATES
-    if uses_stock(cube, spec.measures):
+    dates = {}
+    if ats := stock_ats(cube, spec.measures):
         ctes += stock_ctes(cube, pl, p)
-        dates = stock_dates(time_positions(cube, pl), shift, cube.calendar if spec.compare == "ytd" else None)
+        dates = snapshot_dates(cube, pl, ats, shift)
     ctes.append(f"src AS ({source_sql(cube, pl, p, dates)})")
     d = cube.date_column
     if spec.compare == "ytd":
@@ -312,10 +328,10 @@ def compile_records(cube: Cube, spec: QuerySpec, cell: dict, scope: Scope | None
     pl = plan(cube, spec)
     p = Params()
     ctes = []
-    dates = NO_DATES
-    if uses_stock(cube, spec.measures):
+    dates = {}
+    if ats := stock_ats(cube, spec.measures):
         ctes += stock_ctes(cube, pl, p)
-        dates = stock_dates(time_positions(cube, pl), None)
+        dates = snapshot_dates(cube, pl, ats, None)
     ctes += [f"src AS ({source_sql(cube, pl, p, dates)})",
              f"k_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src')})"]
     keys = [f"__k{i}" for i in range(len(pl.levels))]

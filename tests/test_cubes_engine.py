@@ -190,3 +190,44 @@ def test_cache_can_live_in_the_flask_app(warehouse):  # noqa: F811
     eng.query(spec)
     backend = next(iter(app.extensions["cache"].values()))
     assert any(k.startswith("policycube:") for k in backend._cache)
+
+
+def test_a_changed_rule_is_not_answered_from_the_shared_cache(warehouse, tmp_path, monkeypatch):  # noqa: F811
+    """A deploy with another params file (here: no persistency grace period) shares the cache
+    backend with the old one; it must compute its own figures, not serve the old entry."""
+    from cubes import catalog
+    from data.config import params_path
+
+    cache = ResultCache()
+    spec = {"cube": "policies", "rows": ["time.year"], "measures": ["persistency_13"]}
+    before = Engine(warehouse, cache=cache).query(spec)
+    strict = tmp_path / "params.toml"
+    strict.write_text(params_path().read_text(encoding="utf-8").replace("grace_days = 60", "grace_days = 0"),
+                      encoding="utf-8")
+    monkeypatch.setenv("POLICYCUBE_PARAMS", str(strict))
+    for cached in (catalog.all_cubes, catalog.definitions_fingerprint):
+        cached.cache_clear()
+    try:
+        after = Engine(warehouse, cache=cache).query(spec)
+    finally:
+        monkeypatch.undo()
+        for cached in (catalog.all_cubes, catalog.definitions_fingerprint):
+            cached.cache_clear()
+    # without a grace period fewer payments count as on time
+    assert (after["persistency_13"].fillna(0) <= before["persistency_13"].fillna(0)).all()
+    assert (after["persistency_13"].fillna(0) < before["persistency_13"].fillna(0)).any()
+
+
+def test_engine_memory_is_bounded_and_files_stay_closed(warehouse, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("POLICYCUBE_DUCKDB_MEMORY", "512MiB")
+    eng = Engine(warehouse)
+    cur = eng._cursor()
+    try:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "512.0 MiB"
+        with pytest.raises(duckdb.PermissionException):
+            cur.execute("SELECT * FROM read_csv('/etc/hostname')").fetchall()
+    finally:
+        cur.close()
+    monkeypatch.setenv("POLICYCUBE_DUCKDB_MEMORY", "lots")
+    with pytest.raises(ValueError, match="POLICYCUBE_DUCKDB_MEMORY"):
+        Engine(warehouse)._cursor()

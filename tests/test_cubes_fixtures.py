@@ -70,9 +70,10 @@ def geography(t) -> pd.DataFrame:
             .rename(columns={"region_code": "region"})[["branch_id", "region"]])
 
 
-def month_starts(first: pd.Series, last: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def month_starts(first: pd.Series, last: pd.Series, by_month: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """For rows running from the month after `first` to the month of `last`: (row position, year)
-    of every month start in between, e.g. the months a policy was in force at the start of."""
+    of every month start in between, e.g. the months a policy was in force at the start of
+    (with `by_month`, the month as year * 12 + month - 1 instead of the year)."""
     def index(dates):
         return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
 
@@ -80,7 +81,7 @@ def month_starts(first: pd.Series, last: pd.Series) -> tuple[np.ndarray, np.ndar
     length = np.maximum(end - start + 1, 0)
     rows = np.repeat(np.arange(len(first)), length)
     month = np.repeat(start, length) + (np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length))
-    return rows, month // 12
+    return rows, (month if by_month else month // 12)
 
 
 def add_persistency(pol: pd.DataFrame, prem: pd.DataFrame, params: dict) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def events(tables, params):  # noqa: F811
         .merge(geography(t), on="branch_id").rename(columns={"channel_code": "channel"})
     uw["year"] = uw["decision_date"].dt.year
     return {"pol": pol, "paid": paid, "claims": claims, "lapses": lapses, "exposure": exposure, "uw": uw,
-            "first_day": t["dim_calendar"]["date"].min()}
+            "first_day": t["dim_calendar"]["date"].min(), "as_of": as_of}
 
 
 def opening(ev: dict, keys: list[str], start) -> pd.DataFrame:
@@ -57,9 +57,20 @@ def opening(ev: dict, keys: list[str], start) -> pd.DataFrame:
     return out[["region", "channel", "year"]]
 
 
-def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None) -> pd.DataFrame:
+def closing(ev: dict, keys: list[str], end) -> pd.DataFrame:
+    """The policies in force at the end of each row's period (issued by then, not ended by then),
+    never after the as-of date: 31 December of its year when grouped by year, else `end`."""
+    pol, as_of = ev["pol"], ev["as_of"]
+    days = [pd.Timestamp(y, 12, 31) for y in sorted(pol["year"].unique())] if "year" in keys else [end]
+    held = [pol[(pol["issue_date"] <= min(day, as_of))
+                & ((pol["status"] == "in_force") | (pol["status_date"] > min(day, as_of)))].assign(year=day.year)
+            for day in days]
+    return pd.concat(held)[["region", "channel", "year", "customer_id"]]
+
+
+def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None, end=None) -> pd.DataFrame:
     """All policies-cube measures grouped by `keys` (a subset of region, channel, year); `start`
-    is the first day of the filtered span (default: of the calendar)."""
+    and `end` are the first and last day of the filtered span (default: of the data)."""
     def agg(frame, **named):
         frame = keep(frame)
         if keys:
@@ -82,6 +93,7 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None) -> pd.DataFr
     lapses, exposure = ev["lapses"].copy(), ev["exposure"].copy()
     lapses["one"], exposure["exposure"] = 1, 1 / 12
     opened = opening(ev, keys, ev["first_day"] if start is None else start).assign(one=1)
+    held = closing(ev, keys, ev["as_of"] if end is None else end).assign(one=1)
 
     parts = [
         agg(pol, policies=("policy_id", "count"), in_force_policies=("in_force", "sum"),
@@ -96,6 +108,7 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None) -> pd.DataFr
         agg(lapses, lapses=("one", "sum")),
         agg(exposure, exposure_years=("exposure", "sum")),
         agg(opened, in_force_at_start=("one", "sum")),
+        agg(held, in_force_at_end=("one", "sum"), customers_at_end=("customer_id", "nunique")),
         agg(uw, uw_decided=("application_id", "count"), uw_declined=("declined", "sum")),
     ]
     out = pd.concat(parts, axis=1).fillna(0)
@@ -111,7 +124,7 @@ def oracle(ev: dict, keys: list[str], keep=lambda f: f, start=None) -> pd.DataFr
     out["persistency_13_premium"] = rate("p13_kept_premium", "p13_due_premium")
     out["persistency_25"] = rate("p25_kept", "p25_due")
     out["persistency_25_premium"] = rate("p25_kept_premium", "p25_due_premium")
-    out["policies_per_customer"] = rate("in_force_policies", "in_force_customers")
+    out["policies_per_customer"] = rate("in_force_at_end", "customers_at_end")
     out["claim_decline_rate"] = rate("claims_declined", "claims_decided")
     out["uw_decline_rate"] = rate("uw_declined", "uw_decided")
     return out
@@ -121,9 +134,9 @@ ALL = cube_by_name("policies").measure_names
 LEVEL = {"geography.region": "region", "channel": "channel", "time.year": "year"}
 
 
-def assert_matches(frame, ev, rows, columns, keep=lambda f: f, start=None) -> int:
-    assert set(ALL) <= set(oracle(ev, [], keep, start).columns), "the oracle must cover every measure"
-    return check_every_row(frame, lambda levels: oracle(ev, [LEVEL[lv] for lv in levels], keep, start),
+def assert_matches(frame, ev, rows, columns, keep=lambda f: f, start=None, end=None) -> int:
+    assert set(ALL) <= set(oracle(ev, [], keep, start, end).columns), "the oracle must cover every measure"
+    return check_every_row(frame, lambda levels: oracle(ev, [LEVEL[lv] for lv in levels], keep, start, end),
                            rows, columns, ALL)
 
 
@@ -153,7 +166,8 @@ def test_filtered_slice_by_channel(engine, events):  # noqa: F811
     def keep(f):
         return f[f["year"].isin([2024, 2025]) & ~f["region"].isin(REGIONS)]
 
-    assert assert_matches(frame, events, ["channel"], [], keep, pd.Timestamp("2024-01-01")) == len(frame) == 7
+    assert assert_matches(frame, events, ["channel"], [], keep, pd.Timestamp("2024-01-01"),
+                          pd.Timestamp("2025-12-31")) == len(frame) == 7
 
 
 def test_member_labels_come_from_the_dimension_tables(engine, tables):  # noqa: F811

@@ -84,8 +84,11 @@ def agent_rows(tables, params):  # noqa: F811
     prem = t["fact_premium"]
     sold = add_persistency(t["fact_policy"][t["fact_policy"]["agent_id"].notna()], prem, params)
     sold = sold.merge(agents[["agent_id", "region"]], on="agent_id")
-    fyp = prem[(prem["policy_year"] == 1) & prem["paid_date"].notna()].groupby("policy_id")["amount"].sum()
-    sold["fyp"] = sold["policy_id"].map(fyp).fillna(0.0)
+    # case size on a mature basis: the annual premium of regular policies; single premium apart
+    regular = sold["payment_frequency"] != "single"
+    sold["fyp"] = sold["annual_premium"].where(regular, 0.0)
+    sold["regular"] = regular.astype(int)
+    sold["single"] = sold["single_premium"].where(~regular, 0.0)
     sold["year"] = sold["issue_date"].dt.year
     closing = t["fact_visit"].dropna(subset=["policy_id"]).groupby("policy_id")["lead_source"].first()
     sold["lead_source"] = sold["policy_id"].map(closing)
@@ -93,6 +96,7 @@ def agent_rows(tables, params):  # noqa: F811
     rows, years = month_starts(agents["hire_date"], pd.to_datetime(end))
     heads = agents.iloc[rows][["agent_id", "region"]].reset_index(drop=True)
     heads["year"], heads["lead_source"] = years, None
+    heads["month"] = month_starts(agents["hire_date"], pd.to_datetime(end), by_month=True)[1]
     return visits, sold, heads
 
 
@@ -109,13 +113,17 @@ def agents_oracle(visits, sold, heads, keys):
             working_days=("agent_day", "nunique"), closes=("close", "sum"), prospects=("prospect_id", "nunique"),
             days_to_close_total=("days", "sum"), new_customers=("new_customer", "nunique")),
         agg(sold, fyp_sold=("fyp", "sum"), cases=("policy_id", "count"), active_agents=("agent_id", "nunique"),
+            regular_cases=("regular", "sum"), single_premium_sold=("single", "sum"),
             **{c: (c, "sum") for c in ("p13_due", "p13_kept", "p13_due_premium", "p13_kept_premium")}),
-        agg(heads, headcount=("agent_id", "nunique")),
+        agg(heads, agent_months=("agent_id", "count"), months=("month", "nunique")),
     ], axis=1)
     out = out.fillna({c: 0 for c in out.columns})
+    # DOMAIN: average headcount = agent-months employed / months (unknown where no agent-months)
+    out["headcount"] = ratio(out, "agent_months", "months")
+    out = out.drop(columns=["agent_months", "months"])
     for name, num, den in (("visits_per_day", "visits", "working_days"), ("minutes_per_visit", "visit_minutes", "visits"),
                            ("conversion_rate", "closes", "prospects"), ("visits_per_close", "visits", "closes"),
-                           ("days_to_close", "days_to_close_total", "closes"), ("avg_case_size", "fyp_sold", "cases"),
+                           ("days_to_close", "days_to_close_total", "closes"), ("avg_case_size", "fyp_sold", "regular_cases"),
                            ("activity_rate", "active_agents", "headcount"), ("cases_per_agent", "cases", "headcount"),
                            ("persistency_13", "p13_kept", "p13_due"),
                            ("persistency_13_premium", "p13_kept_premium", "p13_due_premium")):
