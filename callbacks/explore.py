@@ -12,23 +12,14 @@ from dash import Input, Output, State, callback, ctx, dcc, no_update
 
 from callbacks import charts
 from callbacks.engine import engine
-from callbacks.filters import current_filters
+from callbacks.grids import number_column
+from callbacks.filters import cube_filters, current_filters
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
-from layouts.filter_state import FilterState, spec_filters
 from layouts.i18n import normalise_language, t
 
 log = logging.getLogger(__name__)
 
-GRID_FORMATS = {"money": "d3.format(',.0f')(params.value)", "int": "d3.format(',.0f')(params.value)",
-                "pct": "d3.format('.2%')(params.value)", "float": "d3.format(',.2f')(params.value)"}
-
-
-def global_spec_filters(state: FilterState) -> list[dict]:
-    filters = spec_filters(state, cube_by_name(EXPLORE_CUBE).level_names)[0]
-    if state.start or state.end:
-        filters.append({"dim": "time.month", "op": "between", "values": [state.start, state.end]})
-    return filters
 
 
 def _known_path(state: ExploreState) -> tuple[ExploreState, str | None]:
@@ -58,14 +49,12 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
     label_col = f"{level}|{lang}"
     columns = [
         {"field": "member", "headerName": t("explore.member", lang), "flex": 2},
-        {"field": "value", "headerName": definition.label_zh if lang == "zh" else definition.label_en, "flex": 1,
-         "type": "rightAligned", "valueFormatter": {"function": GRID_FORMATS.get(definition.fmt, GRID_FORMATS["float"])}},
+        number_column("value", definition.label_zh if lang == "zh" else definition.label_en, definition.fmt, flex=1),
     ]
     grand = float(total[measure].iloc[0]) if len(total) else None
     rows = [{"member": m, "value": v} for m, v in zip(body[label_col], body[measure])]
     if definition.additive and grand:
-        columns.append({"field": "share", "headerName": t("explore.share", lang), "flex": 1, "type": "rightAligned",
-                        "valueFormatter": {"function": GRID_FORMATS["pct"]}})
+        columns.append(number_column("share", t("explore.share", lang), "pct", flex=1))
         for row in rows:
             row["share"] = row["value"] / grand
     pinned = [{"member": total[label_col].iloc[0], "value": grand, **({"share": 1.0} if len(columns) == 3 else {})}] \
@@ -92,7 +81,7 @@ def draw_explore(query):
         state, unknown = _known_path(state)
         if unknown:
             notices.append(t("explore.unknown_member", lang, value=unknown))
-        frame = engine().query(state.spec(global_spec_filters(current_filters(query))))
+        frame = engine().query(state.spec(cube_filters(EXPLORE_CUBE, current_filters(query))))
         definition = cube_by_name(EXPLORE_CUBE).measure(state.measure)
         chart = state.chart
         if chart == "pie" and not definition.additive:

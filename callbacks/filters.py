@@ -11,7 +11,8 @@ import dash_mantine_components as dmc
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from callbacks.engine import engine
-from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, without_members
+from cubes.catalog import cube_by_name
+from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters, without_members
 from layouts.i18n import join_list, normalise_language, t
 
 FILTER_CUBE = "policies"  # has every globally filtered level; its members are the valid choices
@@ -31,6 +32,14 @@ def current_filters(query: dict) -> FilterState:
             if unknown:
                 state = without_members(state, spec.key, unknown)
     return state
+
+
+def cube_filters(cube: str, state: FilterState) -> list[dict]:
+    """The global filters a cube can apply, plus the date range, as query-spec filters."""
+    filters = spec_filters(state, cube_by_name(cube).level_names)[0]
+    if state.start or state.end:
+        filters.append({"dim": "time.month", "op": "between", "values": [state.start, state.end]})
+    return filters
 
 
 def _query(search: str | None) -> dict:

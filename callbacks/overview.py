@@ -21,10 +21,10 @@ from layouts.i18n import join_list, normalise_language, t
 
 log = logging.getLogger(__name__)
 
-POLICY_KPIS = ("written_premium", "fyp", "renewal_premium", "ape", "loss_ratio", "in_force_policies")
+POLICY_KPIS = ("written_premium", "fyp", "renewal_premium", "ape", "loss_ratio", "in_force_at_end")
 CUSTOMER_KPIS = ("contribution", "customers", "vip_customers")
 RATIO_KPIS = {"persistency_13", "loss_ratio"}
-COUNT_KPIS = {"customers", "in_force_policies", "vip_customers"}
+COUNT_KPIS = {"customers", "in_force_at_end", "vip_customers"}
 MOVERS_EACH_SIDE = 5
 
 

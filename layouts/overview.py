@@ -11,7 +11,7 @@ from layouts.i18n import normalise_language, t
 
 KPI_CARDS = (
     "written_premium", "fyp", "renewal_premium", "ape", "persistency_13",
-    "loss_ratio", "contribution", "customers", "in_force_policies", "vip_customers",
+    "loss_ratio", "contribution", "customers", "in_force_at_end", "vip_customers",
 )
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import dash
 
-from layouts import explore, overview
+from layouts import explore, overview, pivot
 
 PAGES = (
     ("overview", "/", overview.layout, "nav.overview"),
     ("explore", "/explore", explore.layout, "nav.explore"),
+    ("pivot", "/pivot", pivot.layout, "nav.pivot"),
 )
 
 

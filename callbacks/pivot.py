@@ -1,0 +1,158 @@
+"""Pivot callbacks: the crosstab from the engine as flat grid rows, heat map, cell drill-through."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, no_update
+
+from callbacks.engine import engine
+from callbacks.filters import cube_filters, current_filters
+from callbacks.grids import json_rows, number_column
+from cubes.catalog import cube_by_name
+from layouts.i18n import normalise_language, t
+from layouts.pivot import level_label
+from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
+
+log = logging.getLogger(__name__)
+
+HEAT_COLOURS = ("#e7f5ff", "#d0ebff", "#a5d8ff", "#74c0fc", "#4dabf7")
+RECORDS_SHOWN = 200
+TOTAL_KEY = "__total__"
+
+
+def _heat_style(values: pd.Series, depth: int) -> dict:
+    """Five blue steps by quintile of the cells at the shown depth: the eye finds the large ones at
+    once. Subtotal rows stay uncoloured: they would always be the darkest."""
+    cuts = values.dropna().quantile([0.2, 0.4, 0.6, 0.8]).tolist()
+    if not cuts:
+        return {}
+    at_depth = f"params.data._row_depth == {depth} && params.value != null"
+    conditions = [{"condition": f"{at_depth} && params.value > {cut}", "style": {"backgroundColor": colour}}
+                  for cut, colour in zip(reversed(cuts), reversed(HEAT_COLOURS[1:]))]
+    conditions.append({"condition": at_depth, "style": {"backgroundColor": HEAT_COLOURS[0]}})
+    return {"styleConditions": conditions}
+
+
+def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: str) -> list[dict]:
+    cube = cube_by_name(PIVOT_CUBE)
+    defs = [{"field": f"row{i}", "headerName": level_label(ref, lang), "pinned": "left", "minWidth": 120}
+            for i, ref in enumerate(state.rows[: state.shown_depth()])]
+    groups: dict[tuple, dict] = {}
+    for column in meta:
+        members = tuple(str(m) for m in column["members"])
+        header = " / ".join(column[f"label_{lang}"]) if state.columns else ""
+        group = groups.setdefault(members, {"headerName": header, "children": []})
+        measure = cube.measure(column["measure"])
+        extra = {"minWidth": 110}
+        if state.heat and TOTAL_KEY not in column["field"].split("|")[0]:
+            extra["cellStyle"] = _heat_style(body[column["field"]], state.shown_depth())
+        group["children"].append(number_column(column["field"], measure.label_zh if lang == "zh" else measure.label_en,
+                                               measure.fmt, **extra))
+    if not state.columns:
+        return defs + [child for group in groups.values() for child in group["children"]]
+    return defs + list(groups.values())
+
+
+def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
+    shown = wide[wide["_row_depth"] <= state.shown_depth()].reset_index(drop=True)
+    out = pd.DataFrame({"_id": shown.index.astype(str), "_row_depth": shown["_row_depth"]})
+    for i, ref in enumerate(state.rows):
+        out[f"key{i}"] = shown[ref].astype("string")
+        out[f"row{i}"] = shown[f"{ref}|{lang}"]
+    measures = [c for c in shown.columns if "|" in c and not c.endswith(("|zh", "|en"))]
+    return json_rows(pd.concat([out, shown[measures]], axis=1))
+
+
+@callback(
+    Output("pivot-grid", "rowData"),
+    Output("pivot-grid", "columnDefs"),
+    Output("pivot-grid", "dashGridOptions"),
+    Output("pivot-grid", "csvExportParams"),
+    Output("pivot-notice", "children"),
+    Output("pivot-notice", "hide"),
+    Input("pivot-query", "data"),
+)
+def draw_pivot(query):
+    lang = normalise_language(query.get("lang"))
+    state = parse(query)
+    notices = [t("notice.bad_param", lang, name=name, value=value) for name, value in state.invalid]
+    try:
+        wide = engine().pivot(state.spec(cube_filters(PIVOT_CUBE, current_filters(query))))
+    except Exception as error:  # the page shows a message, never a traceback
+        log.exception("pivot query failed")
+        return [], [], no_update, no_update, t("state.error", lang, detail=error), False
+    body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen
+    options = {
+        "suppressFieldDotNotation": True,
+        "domLayout": "autoHeight",
+        "getRowId": {"function": "params.data._id"},
+        "getRowStyle": {"styleConditions": [{"condition": f"params.data._row_depth < {len(state.rows)}",
+                                             "style": {"fontWeight": "600", "backgroundColor": "#f1f3f5"}}]},
+    }
+    file_name = f"pivot_{'_'.join(state.rows)}_by_{'_'.join(state.columns) or 'total'}_{dt.date.today().isoformat()}.csv"
+    return (_rows(state, wide, lang), _column_defs(state, wide.attrs["columns"], body, lang), options,
+            {"fileName": file_name}, " ".join(notices), not notices)
+
+
+@callback(
+    Output("pivot-records", "rowData"),
+    Output("pivot-records", "columnDefs"),
+    Output("pivot-records-title", "children"),
+    Input("pivot-grid", "cellClicked"),
+    State("pivot-grid", "rowData"),
+    State("pivot-query", "data"),
+    prevent_initial_call=True,
+)
+def show_records(cell, rows, query):
+    lang = normalise_language(query.get("lang"))
+    state = parse(query)
+    field = (cell or {}).get("colId", "")
+    if "|" not in field:
+        return no_update, no_update, no_update
+    row = next((r for r in rows if r["_id"] == cell.get("rowId")), None)
+    if row is None:
+        return no_update, no_update, no_update
+    where = {ref: row[f"key{i}"] for i, ref in enumerate(state.rows) if row.get(f"key{i}") is not None}
+    members = field.split("|")[:-1]
+    if members and members[0] != TOTAL_KEY:
+        where.update({ref: member for ref, member in zip(state.columns, members)})
+    spec = state.spec(cube_filters(PIVOT_CUBE, current_filters(query)))
+    records = engine().drill_through(spec, where, limit=RECORDS_SHOWN)
+    names = [row.get(f"row{i}") for i in range(len(state.rows)) if row.get(f"key{i}") is not None]
+    cell_name = " / ".join(str(n) for n in names + members if n and n != TOTAL_KEY) or t("explore.all_members", lang)
+    columns = [{"field": c, "headerName": c} for c in records.columns]
+    return (json_rows(records), columns,
+            t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)))
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input("pivot-rows", "value"),
+    Input("pivot-cols", "value"),
+    Input("pivot-measures", "value"),
+    Input("pivot-heat", "checked"),
+    Input("pivot-depth", "value"),
+    Input("pivot-swap", "n_clicks"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def change_pivot(rows, columns, measures, heat, depth, _swap, search):
+    state = parse(dict(parse_qsl((search or "").lstrip("?"))))
+    if ctx.triggered_id == "pivot-swap":
+        return with_state(search, state.swapped())
+    rows, columns = tuple(rows or state.rows), tuple(c for c in (columns or ()) if c not in (rows or ()))
+    new = PivotState(rows, columns, tuple(measures or state.measures), bool(heat),
+                     int(depth) if depth and rows == state.rows else 0)
+    # Controls report their values when they mount: only a real change rewrites the URL.
+    if replace(new, invalid=()) == replace(state, invalid=()):
+        return no_update
+    return with_state(search, new)
+
+
+@callback(Output("pivot-grid", "exportDataAsCsv"), Input("pivot-export", "n_clicks"), prevent_initial_call=True)
+def export_pivot(_clicks):
+    return True
