@@ -16,7 +16,7 @@ from callbacks.grids import number_column
 from callbacks.filters import cube_filters, current_filters
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
-from layouts.i18n import normalise_language, t
+from layouts.i18n import bad_param_notices, normalise_language, t
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
 def draw_explore(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
-    notices = [t("notice.bad_param", lang, name=name, value=value) for name, value in state.invalid]
+    notices = bad_param_notices(state.invalid, lang)
     try:
         state, unknown = _known_path(state)
         if unknown:

@@ -13,7 +13,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from callbacks.engine import engine
 from cubes.catalog import cube_by_name
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters, without_members
-from layouts.i18n import join_list, normalise_language, t
+from layouts.i18n import bad_param_notices, join_list, normalise_language, t
 
 FILTER_CUBE = "policies"  # has every globally filtered level; its members are the valid choices
 
@@ -88,7 +88,7 @@ def show_filters(search):
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]
     levels = {spec.key: spec for spec in GLOBAL_FILTERS}
     options = [[{"value": k, "label": v} for k, v in _member_labels(levels[key].level, lang).items()] for key in keys]
-    notice = "；".join(t("notice.bad_param", lang, name=name, value=value) for name, value in state.invalid)
+    notice = " ".join(bad_param_notices(state.invalid, lang))
     count = len(state.members) + bool(state.start or state.end)
     return (
         options,

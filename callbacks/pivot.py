@@ -13,7 +13,7 @@ from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
 from cubes.catalog import cube_by_name
-from layouts.i18n import normalise_language, t
+from layouts.i18n import bad_param_notices, normalise_language, t
 from layouts.pivot import level_label
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
 
@@ -79,7 +79,7 @@ def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
 def draw_pivot(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
-    notices = [t("notice.bad_param", lang, name=name, value=value) for name, value in state.invalid]
+    notices = bad_param_notices(state.invalid, lang)
     try:
         wide = engine().pivot(state.spec(cube_filters(PIVOT_CUBE, current_filters(query))))
     except Exception as error:  # the page shows a message, never a traceback

@@ -102,6 +102,11 @@ def join_list(items, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(items)
 
 
+def bad_param_notices(invalid, lang: str) -> list[str]:
+    """One notice per ignored URL parameter, given as (name, value) pairs."""
+    return [t("notice.bad_param", lang, name=name, value=value) for name, value in invalid]
+
+
 def t(key: str, lang: str, **values) -> str:
     entry = MESSAGES.get(key)
     if entry is None:
