@@ -3,9 +3,12 @@
 Rows: a visit on its date; a sale (a policy an agent sold) on its issue date, with its annualised
 regular first-year premium (known at issue, so recent months are not understated by instalments
 still to come; single premium is kept apart), the lead source of the visit that closed it, and its 13-month persistency;
-an agent-month for every month an agent was employed at its start (headcount). Rates that
-compare with "the company" (conversion index, new-customer share) divide by the same measure over
-the whole filtered slice, whatever the row or column."""
+an agent-month for every month an agent was employed at its start (headcount); the workdays an
+agent was employed on, one row per agent and piece of a month (calendar month x work month, cut
+at `between` bounds), dated at the piece's first workday. Rates that compare with "the company"
+(conversion index, new-customer share) divide by the same measure over the company: the rows the
+filters and the row scope keep, without the drill path (cubes/sql.py Baseline); the conversion
+index of a cell of one lead source compares with the company's rate of that source."""
 from __future__ import annotations
 
 from cubes import dimensions as dims
@@ -14,7 +17,7 @@ from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, 
 from cubes.rules import Rules
 from cubes.sources import GEOGRAPHY, as_of_cte
 
-CONVERSION = "(CAST(sum(closes) AS DOUBLE) / NULLIF(count(DISTINCT prospect_id) FILTER (WHERE kind = 'visit'), 0))"
+CONVERSION = "(CAST(coalesce(sum(closes), 0) AS DOUBLE) / NULLIF(count(DISTINCT prospect_id) FILTER (WHERE kind = 'visit'), 0))"
 NEW_CUSTOMERS = "count(DISTINCT new_customer_id)"
 
 
@@ -26,6 +29,22 @@ paid_by_year AS (
            min(paid_date) FILTER (WHERE policy_year = 2) AS first_paid_y2,
            min(paid_date) FILTER (WHERE policy_year = 3) AS first_paid_y3
     FROM fact_premium GROUP BY policy_id
+),
+cut AS ({{cut_dates}}),
+workday AS (  -- workdays up to the as-of date, numbered, and the piece of a month each lies in
+    SELECT cal.date, row_number() OVER (ORDER BY cal.date) AS i, cal.year_month, cal.work_month,
+           (SELECT count(*) FROM cut WHERE cut.d <= cal.date) AS part
+    FROM dim_calendar cal CROSS JOIN as_of_date
+    WHERE cal.is_workday AND cal.date <= as_of_date.as_of
+),
+piece AS (
+    SELECT min(date) AS d, min(i) AS first_i, max(i) AS last_i FROM workday GROUP BY year_month, work_month, part
+),
+employed AS (  -- the agent's workdays: from the hire date to the day before leaving
+    SELECT a.agent_id,
+           (SELECT min(i) FROM workday w WHERE w.date >= a.hire_date) AS first_i,
+           (SELECT max(i) FROM workday w WHERE a.leave_date IS NULL OR w.date < a.leave_date) AS last_i
+    FROM dim_agent a
 ),
 closing_visit AS (
     SELECT policy_id, any_value(CAST(lead_source AS VARCHAR)) AS lead_source
@@ -60,6 +79,10 @@ rows AS (
         date_trunc('month', a.hire_date) + INTERVAL 1 MONTH,
         date_trunc('month', coalesce(least(a.leave_date, as_of_date.as_of), as_of_date.as_of)),
         INTERVAL 1 MONTH))::DATE AS d) m
+    UNION ALL BY NAME
+    SELECT e.agent_id || '~' || CAST(pc.d AS VARCHAR) AS record_id, pc.d, 'workdays' AS kind, e.agent_id,
+           least(pc.last_i, e.last_i) - greatest(pc.first_i, e.first_i) + 1 AS workdays_employed
+    FROM employed e JOIN piece pc ON pc.first_i <= e.last_i AND pc.last_i >= e.first_i
 )
 SELECT r.*, a.team_id, a.branch_id, CAST(a.grade AS VARCHAR) AS grade,
        g.city_code, g.province_code, g.region_code, cal.work_month
@@ -73,7 +96,7 @@ LEFT JOIN dim_calendar cal ON cal.date = r.d
 def agents_cube(rules: Rules) -> Cube:
     return Cube(
         name="agents", label_zh="营销员活动", label_en="Agent activity",
-        grain="visit, sale (policy sold by an agent), agent-month of employment",
+        grain="visit, sale (policy sold by an agent), agent-month of employment, agent workdays employed",
         source=agents_source(rules),
         hierarchies=(
             Hierarchy("agent", (
@@ -89,9 +112,11 @@ def agents_cube(rules: Rules) -> Cube:
         measures=(
             sum_of("visits", "visits", "拜访次数", "Visits", fmt="int"),
             sum_of("visit_minutes", "visit_minutes", "拜访时长（分钟）", "Visit minutes", fmt="float"),
-            # days on which the agent visited someone, not all workdays employed (see README_cubes.md)
+            # DOMAIN: visits / working days of the agent = workdays (dim_calendar) employed
+            sum_of("workdays_employed", "workdays_employed", "在岗工作日数", "Workdays employed", fmt="int"),
+            ratio_of("visits_per_day", "visits", "workdays_employed", "日均拜访", "Visits per day", fmt="float"),
             count_of("working_days", "agent_day", "有拜访天数", "Days with visits", where="kind = 'visit'"),
-            ratio_of("visits_per_day", "visits", "working_days", "有拜访日均拜访", "Visits per day with visits",
+            ratio_of("visits_per_active_day", "visits", "working_days", "有拜访日均拜访", "Visits per day with visits",
                      fmt="float"),
             ratio_of("minutes_per_visit", "visit_minutes", "visits", "平均拜访时长", "Minutes per visit", fmt="float"),
             sum_of("closes", "closes", "成交次数", "Closes", fmt="int"),
@@ -121,7 +146,7 @@ def agents_cube(rules: Rules) -> Cube:
             *persistency_measures(13),
             Measure("conversion_index", "sql", "成交率指数", "Conversion index (company = 1)",
                     sql=f"({CONVERSION} / NULLIF((SELECT {CONVERSION} FROM {{slice}}), 0))",
-                    uses=("closes", "prospect_id"), fmt="float"),
+                    uses=("closes", "prospect_id"), fmt="float", baseline_by=("lead_source",)),
         ),
         scope_columns={"region": "region_code", "branch": "branch_id"},
         drill_columns=("kind", "record_id", "d", "agent_id", "customer_id", "lead_source"),

@@ -77,7 +77,8 @@ class Measure:
         cubes/periods.py), or COUNT(DISTINCT column) of them with `distinct`: adds up across
         dimensions (a sum does), not across time
     kind 'ratio': numerator / denominator, two other measures of the cube, times `scale`
-    kind 'sql': an aggregate expression written in the definition (rank measures)
+    kind 'sql': an aggregate expression written in the definition (rank measures); `{slice}` in it
+        stands for the company's rows (see cubes/sql.py Baseline)
     `additive` says whether parts add up to the total (sums do, distinct counts and ratios do not).
     """
 
@@ -95,6 +96,9 @@ class Measure:
     fmt: Literal["int", "money", "pct", "float"] = "money"
     at: Literal["start", "end"] = "start"  # stock measures: where in the period they are counted
     distinct: bool = False  # stock measures: count distinct values instead of summing
+    # 'sql' measures comparing with the company ({slice}): levels whose member the company follows
+    # when the cell is of one member (a cold-visit cell compares with the company's cold visits)
+    baseline_by: tuple[str, ...] = ()
 
     @property
     def additive(self) -> bool:
@@ -125,7 +129,9 @@ class Cube:
     and `kind` (which fact a row is), the keys drill-through pages by. A cube with stock measures
     names its `calendar` (a table with a `date` column over which every time level's expression
     can be evaluated) and its source contains `{stock_dates}` and `{stock_end_dates}`, relations
-    of the dates (column d) it must put start-of-day and end-of-day snapshot rows at. `as_of` (SQL
+    of the dates (column d) it must put start-of-day and end-of-day snapshot rows at. A source may
+    contain `{cut_dates}`, a relation of the dates (column d) a row spanning several days must not
+    span across (the bounds of `between` filters), so each such row lies wholly inside or outside. `as_of` (SQL
     date) caps the period ends of stocks: nothing is known after it."""
 
     name: str

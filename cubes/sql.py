@@ -7,6 +7,7 @@ the row scope goes through `Params.bind`. Layers of the statement:
     k_cur    source rows kept by filters, drill and scope, with one key column per level
     top      the top-N members of the first row level (only with `top`)
     b_cur    keys with the first row level bucketed into top members and '__others__'
+    co_cur   the company a measure compares with (its `{slice}`): like k_cur, without the drill
     agg_cur  measures per grouping set: one GROUP BY, GROUPING SETS when totals are asked for
     (k_prior/b_prior/agg_prior: the same over dates shifted by the comparison period)
 
@@ -46,6 +47,7 @@ class Plan:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     filters: tuple[Filter, ...]
+    company_filters: tuple[Filter, ...]  # the filters without the drill path (see Baseline)
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -54,10 +56,14 @@ class Plan:
 
 def plan(cube: Cube, spec: QuerySpec) -> Plan:
     rows, filters = list(spec.rows), list(spec.filters)
+    company = list(filters)
     if spec.drill:
         h = cube.hierarchy(spec.drill.hierarchy)
         refs = [level_ref(h, lv) for lv in h.levels]
-        filters += [Filter(ref, "eq", (member,)) for ref, member in zip(refs, spec.drill.path)]
+        path = [Filter(ref, "eq", (member,)) for ref, member in zip(refs, spec.drill.path)]
+        filters += path
+        # drilling into a year picks a period, not a narrower company: time paths stay in its filters
+        company += [f for f in path if cube.level(f.dim)[1].time]
         # the drilled hierarchy shows the level below the path chosen so far
         below = refs[min(len(spec.drill.path), len(refs) - 1)]
         rows = [below if ref in refs else ref for ref in rows]
@@ -65,7 +71,7 @@ def plan(cube: Cube, spec: QuerySpec) -> Plan:
             raise SpecError(f"drill into '{below}' conflicts with it being a column")
     if len(set(rows) | set(spec.columns)) != len(rows) + len(spec.columns):
         raise SpecError("after the drill a level would appear twice in rows and columns")
-    return Plan(cube, spec, tuple(rows), spec.columns, tuple(filters))
+    return Plan(cube, spec, tuple(rows), spec.columns, tuple(filters), tuple(company))
 
 
 # --- expressions ----------------------------------------------------------------------------------
@@ -111,10 +117,42 @@ def scope_conditions(cube: Cube, scope: Scope | None, p: Params) -> list[str]:
     return out
 
 
-def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur", periods: Periods | None = None) -> str:
-    """The aggregate of a measure; `slice_rel` is the filtered relation a 'sql' measure may compare
-    with as a whole (its `{slice}`), e.g. the company average of the slice; `periods` says where
-    the aggregation's rows start their periods (stock measures)."""
+@dataclass(frozen=True)
+class Baseline:
+    """The company a 'sql' measure compares a cell with: its `{slice}` becomes `relation` (the rows
+    the spec's filters and the row scope keep, without the drill path: drilling must not rebase
+    "company = 1"), narrowed to the cell's member of each level the measure follows
+    (`Measure.baseline_by`, e.g. the lead source) and of each level in `per_period` (year to date:
+    each period's company is the company's year to date at that period). `cell_keys` maps level
+    refs to (key column in `relation`, the cell's key expression); `where` restricts the relation."""
+
+    relation: str = "co_cur"
+    cell_keys: dict = field(default_factory=dict)
+    per_period: tuple[str, ...] = ()
+    where: str = ""
+
+    def rows(self, m: Measure) -> str:
+        conds = [self.where] if self.where else []
+        for ref, (key, cell) in self.cell_keys.items():
+            if ref in self.per_period or ref in m.baseline_by:
+                # a cell totalled over the level (NULL key) compares with the whole company
+                conds.append(f"({cell} IS NULL OR CAST({self.relation}.{key} AS VARCHAR) = CAST({cell} AS VARCHAR))")
+        return self.relation + (f" WHERE {' AND '.join(conds)}" if conds else "")
+
+
+def uses_company(cube: Cube, names) -> bool:
+    """Whether any of the measures `names` (or their ratios' parts) compares with the company."""
+    for n in names:
+        m = cube.measure(n)
+        if (m.kind == "sql" and "{slice}" in m.sql) or (
+                m.kind == "ratio" and uses_company(cube, (m.numerator, m.denominator))):
+            return True
+    return False
+
+
+def measure_sql(cube: Cube, m: Measure, baseline: Baseline = Baseline(), periods: Periods | None = None) -> str:
+    """The aggregate of a measure; `baseline` is the company a 'sql' measure may compare with
+    (its `{slice}`); `periods` says where the aggregation's rows start their periods (stock measures)."""
     sql_type = "BIGINT" if m.fmt == "int" else "DOUBLE"
     if m.kind == "sum":
         agg = f"sum({m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "")
@@ -124,11 +162,11 @@ def measure_sql(cube: Cube, m: Measure, slice_rel: str = "k_cur", periods: Perio
     if m.kind == "count_distinct":
         return f"CAST(count(DISTINCT {m.column})" + (f" FILTER (WHERE {m.where})" if m.where else "") + " AS BIGINT)"
     if m.kind == "ratio":
-        num = measure_sql(cube, cube.measure(m.numerator), slice_rel, periods)
-        den = measure_sql(cube, cube.measure(m.denominator), slice_rel, periods)
+        num = measure_sql(cube, cube.measure(m.numerator), baseline, periods)
+        den = measure_sql(cube, cube.measure(m.denominator), baseline, periods)
         scale = f" * {float(m.scale)!r}" if m.scale != 1 else ""
         return f"(CAST({num} AS DOUBLE) / NULLIF({den}, 0){scale})"
-    return f"CAST({m.sql.replace('{slice}', slice_rel)} AS DOUBLE)"
+    return f"CAST({m.sql.replace('{slice}', baseline.rows(m))} AS DOUBLE)"
 
 
 def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
@@ -146,12 +184,30 @@ def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
 
 
 # --- statement building ---------------------------------------------------------------------------
-def source_sql(cube: Cube, pl: Plan, p: Params, dates: dict | None = None) -> str:
-    """The cube source with filters on inner levels placed inside its pre-aggregation and `dates`
-    ({'start'|'end': a relation of column d}) as the dates its stock snapshots are taken at."""
+def cut_dates(pl: Plan, p: Params, shift: str | None) -> str:
+    """The days a `between` filter starts or resumes excluding on (and the same a comparison period
+    earlier): rows spanning several days are split there, so a filter keeps them whole or not at all."""
+    days = []
+    for f in pl.filters:
+        if f.op == "between":
+            low, high = f.values
+            days += ([f"CAST({p.bind(low)} AS DATE)"] if low else []) + \
+                    ([f"CAST(CAST({p.bind(high)} AS DATE) + INTERVAL 1 DAY AS DATE)"] if high else [])
+    days += [f"CAST({d} - {shift} AS DATE)" for d in days] if shift else []
+    return " UNION ".join(f"SELECT {d} AS d" for d in days) or NO_DATES
+
+
+def source_sql(cube: Cube, pl: Plan, p: Params, dates: dict | None = None, shift: str | None = None) -> str:
+    """The cube source with filters on inner levels placed inside its pre-aggregation, `dates`
+    ({'start'|'end': a relation of column d}) as the dates its stock snapshots are taken at and the
+    `between` bounds (shifted back by `shift` too) as the days multi-day rows are cut at."""
     inner = [condition(cube, f, cube.inner_levels[f.dim], p) for f in pl.filters if f.dim in cube.inner_levels]
     dates = dates or {}
-    return (cube.source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
+    if "{cut_dates}" in cube.source:
+        cube_source = cube.source.replace("{cut_dates}", cut_dates(pl, p, shift))
+    else:
+        cube_source = cube.source
+    return (cube_source.replace("{inner_where}", "".join(f" AND {c}" for c in inner))
             .replace("{stock_dates}", dates.get(START, NO_DATES))
             .replace("{stock_end_dates}", dates.get(END, NO_DATES)))
 
@@ -202,9 +258,12 @@ def periods_of(cube: Cube, pl: Plan, keys: list[str], sets: list[list[str]], shi
     return Periods(time_keys, grouped, d, shift, fixed)
 
 
-def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, from_: str) -> str:
+def keyed_sql(cube: Cube, pl: Plan, scope: Scope | None, p: Params, date: str, from_: str,
+              company: bool = False) -> str:
+    """Source rows kept by the filters (without the drill path for the `company`) and the scope."""
     keys = [f"{level_expr(cube, ref, date)} AS __k{i}" for i, ref in enumerate(pl.levels)]
-    conds = [condition(cube, f, date, p) for f in pl.filters if f.dim not in cube.inner_levels]
+    filters = pl.company_filters if company else pl.filters
+    conds = [condition(cube, f, date, p) for f in filters if f.dim not in cube.inner_levels]
     conds += scope_conditions(cube, scope, p)
     where = " AND ".join(f"({c})" for c in conds) or "TRUE"
     if cube.calendar:  # stock measures reckon periods on __d (shifted in a comparison period)
@@ -222,6 +281,13 @@ def ytd_from(cube: Cube, unit: str) -> str:
             f"date_trunc('{unit}', make_date(year({d}), 12, 1)), {step}))::DATE AS __rd FROM src)")
 
 
+def own_period(cube: Cube, unit: str | None) -> str:
+    """Year to date: the copy of each source row in its own period, i.e. the rows without duplicates."""
+    if unit in (None, "year"):
+        return ""
+    return f"__rd = CAST(date_trunc('{unit}', {cube.date_column}) AS DATE)"
+
+
 def grouping_sets(pl: Plan, keys: list[str]) -> list[list[str]]:
     """The key columns of each grouping set: every row depth with every column depth."""
     r, c = len(pl.rows), len(pl.columns)
@@ -236,16 +302,19 @@ def grouping_sets(pl: Plan, keys: list[str]) -> list[list[str]]:
     return sets
 
 
-def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, slice_rel: str, shift: str | None) -> str:
+def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, company: str, shift: str | None) -> str:
     n = len(pl.levels)
     keys = [f"__k{i}" for i in range(n)]
     if bucketed:
         keys[0] = "__b0"
     totals = bool(n and pl.spec.totals)
     sets = grouping_sets(pl, keys) if totals else [keys]
-    periods = periods_of(cube, pl, keys, sets, shift, pl.spec.compare == "ytd")
+    ytd = pl.spec.compare == "ytd"
+    periods = periods_of(cube, pl, keys, sets, shift, ytd)
+    baseline = Baseline(company, {ref: (f"__k{i}", f"__cell.{k}") for i, (ref, k) in enumerate(zip(pl.levels, keys))},
+                        tuple(ref for ref in pl.levels if ytd and cube.level(ref)[1].time))
     selects = [f'{k} AS "{ref}"' for k, ref in zip(keys, pl.levels)]
-    selects += [f'{measure_sql(cube, cube.measure(m), slice_rel, periods)} AS "{m}"' for m in pl.spec.measures]
+    selects += [f'{measure_sql(cube, cube.measure(m), baseline, periods)} AS "{m}"' for m in pl.spec.measures]
     group = ""
     if totals:
         group = f" GROUP BY GROUPING SETS ({', '.join('(' + ', '.join(s) + ')' for s in sets)})"
@@ -255,7 +324,7 @@ def grouped_sql(cube: Cube, pl: Plan, from_: str, bucketed: bool, slice_rel: str
                     f"CAST({depth(keys[r:])} AS INTEGER) AS _col_depth"]
     elif n:
         group = f" GROUP BY {', '.join(keys)}"
-    return f"SELECT {', '.join(selects)} FROM {from_}{group}"
+    return f"SELECT {', '.join(selects)} FROM {from_} AS __cell{group}"
 
 
 def bucket_sql(from_: str) -> str:
@@ -263,21 +332,29 @@ def bucket_sql(from_: str) -> str:
             f"THEN CAST(__k0 AS VARCHAR) ELSE '{OTHERS}' END AS __b0 FROM {from_} x")
 
 
-def top_sql(cube: Cube, pl: Plan, p: Params) -> str:
+def top_sql(cube: Cube, pl: Plan, p: Params, ytd_unit: str | None = None) -> str:
+    """The top N members of the first row level over the whole slice; `ytd_unit`: k_cur holds the
+    rows year to date by that unit, so each row is counted once, in its own period."""
     top = pl.spec.top
-    by = measure_sql(cube, cube.measure(top.by), periods=periods_of(cube, pl, ["__k0"], [["__k0"]], None, pl.spec.compare == "ytd"))
-    return f"SELECT __k0 FROM k_cur GROUP BY __k0 ORDER BY {by} DESC NULLS LAST, __k0 NULLS LAST LIMIT {p.bind(top.n)}"
+    own = own_period(cube, ytd_unit)
+    periods = periods_of(cube, pl, ["__k0"], [["__k0"]], None, pl.spec.compare == "ytd")
+    baseline = Baseline("co_cur", {pl.levels[0]: ("__k0", "__cell.__k0")}, where=own)
+    by = measure_sql(cube, cube.measure(top.by), baseline, periods)
+    return (f"SELECT __k0 FROM k_cur AS __cell{' WHERE ' + own if own else ''} GROUP BY __k0 "
+            f"ORDER BY {by} DESC NULLS LAST, __k0 NULLS LAST LIMIT {p.bind(top.n)}")
 
 
 def period_ctes(cube: Cube, pl: Plan, scope, p: Params, suffix: str, date: str, from_: str,
-                shift: str | None = None) -> list[str]:
+                shift: str | None = None, ytd_unit: str | None = None) -> list[str]:
     ctes = [f"k_{suffix} AS ({keyed_sql(cube, pl, scope, p, date, from_)})"]
+    if uses_company(cube, pl.spec.measures + ((pl.spec.top.by,) if pl.spec.top else ())):
+        ctes.append(f"co_{suffix} AS ({keyed_sql(cube, pl, scope, p, date, from_, company=True)})")
     if pl.spec.top and suffix == "cur":
-        ctes.append(f"top AS ({top_sql(cube, pl, p)})")
+        ctes.append(f"top AS ({top_sql(cube, pl, p, ytd_unit)})")
     if pl.spec.top:
         ctes.append(f"b_{suffix} AS ({bucket_sql(f'k_{suffix}')})")
     keyed = f"{'b' if pl.spec.top else 'k'}_{suffix}"
-    ctes.append(f"agg_{suffix} AS ({grouped_sql(cube, pl, keyed, bool(pl.spec.top), f'k_{suffix}', shift)})")
+    ctes.append(f"agg_{suffix} AS ({grouped_sql(cube, pl, keyed, bool(pl.spec.top), f'co_{suffix}', shift)})")
     return ctes
 
 
@@ -292,10 +369,11 @@ def compile_query(cube: Cube, spec: QuerySpec, scope: Scope | None) -> tuple[str
     if ats := stock_ats(cube, spec.measures):
         ctes += stock_ctes(cube, pl, p)
         dates = snapshot_dates(cube, pl, ats, shift)
-    ctes.append(f"src AS ({source_sql(cube, pl, p, dates)})")
+    ctes.append(f"src AS ({source_sql(cube, pl, p, dates, shift)})")
     d = cube.date_column
     if spec.compare == "ytd":
-        ctes += period_ctes(cube, pl, scope, p, "cur", "__rd", ytd_from(cube, time_unit(pl.levels)))
+        unit = time_unit(pl.levels)
+        ctes += period_ctes(cube, pl, scope, p, "cur", "__rd", ytd_from(cube, unit), ytd_unit=unit)
     else:
         ctes += period_ctes(cube, pl, scope, p, "cur", d, "src")
     if shift:
@@ -345,6 +423,8 @@ def compile_records(cube: Cube, spec: QuerySpec, cell: dict, scope: Scope | None
             raise SpecError(f"cell level '{ref}' is not a row or column of this query; valid: {', '.join(pl.levels)}")
         i = pl.levels.index(ref)
         if i == 0 and spec.top and member == OTHERS:
+            if uses_company(cube, (spec.top.by,)):
+                ctes.append(f"co_cur AS ({keyed_sql(cube, pl, scope, p, cube.date_column, 'src', company=True)})")
             ctes.append(f"top AS ({top_sql(cube, pl, p)})")
             conds.append("NOT EXISTS (SELECT 1 FROM top t WHERE t.__k0 IS NOT DISTINCT FROM k_cur.__k0)")
             continue

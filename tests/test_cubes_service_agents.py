@@ -97,10 +97,22 @@ def agent_rows(tables, params):  # noqa: F811
     heads = agents.iloc[rows][["agent_id", "region"]].reset_index(drop=True)
     heads["year"], heads["lead_source"] = years, None
     heads["month"] = month_starts(agents["hire_date"], pd.to_datetime(end), by_month=True)[1]
-    return visits, sold, heads
+    days = workdays_employed(t, params).merge(agents[["agent_id", "region"]], on="agent_id")
+    days["year"], days["lead_source"] = days["date"].dt.year, None
+    return visits, sold, heads, days
 
 
-def agents_oracle(visits, sold, heads, keys):
+def workdays_employed(t, params) -> pd.DataFrame:
+    """DOMAIN's working days of an agent: (agent_id, date) of every workday up to the as-of date on
+    which the agent was employed (hired by then, not yet left)."""
+    cal = t["dim_calendar"]
+    cal = cal[cal["is_workday"].astype(bool) & (cal["date"] <= pd.Timestamp(params["as_of_date"]))][["date"]]
+    pairs = t["dim_agent"][["agent_id", "hire_date", "leave_date"]].merge(cal, how="cross")
+    employed = (pairs["hire_date"] <= pairs["date"]) & (pairs["leave_date"].isna() | (pairs["date"] < pairs["leave_date"]))
+    return pairs.loc[employed, ["agent_id", "date"]].reset_index(drop=True)
+
+
+def agents_oracle(visits, sold, heads, days, keys):
     def agg(frame, **named):
         if keys:
             return frame.groupby(keys, dropna=False).agg(**named)
@@ -116,19 +128,27 @@ def agents_oracle(visits, sold, heads, keys):
             regular_cases=("regular", "sum"), single_premium_sold=("single", "sum"),
             **{c: (c, "sum") for c in ("p13_due", "p13_kept", "p13_due_premium", "p13_kept_premium")}),
         agg(heads, agent_months=("agent_id", "count"), months=("month", "nunique")),
+        agg(days, workdays_employed=("agent_id", "count")),
     ], axis=1)
     out = out.fillna({c: 0 for c in out.columns})
     # DOMAIN: average headcount = agent-months employed / months (unknown where no agent-months)
     out["headcount"] = ratio(out, "agent_months", "months")
     out = out.drop(columns=["agent_months", "months"])
-    for name, num, den in (("visits_per_day", "visits", "working_days"), ("minutes_per_visit", "visit_minutes", "visits"),
+    for name, num, den in (("visits_per_day", "visits", "workdays_employed"),
+                           ("visits_per_active_day", "visits", "working_days"), ("minutes_per_visit", "visit_minutes", "visits"),
                            ("conversion_rate", "closes", "prospects"), ("visits_per_close", "visits", "closes"),
                            ("days_to_close", "days_to_close_total", "closes"), ("avg_case_size", "fyp_sold", "regular_cases"),
                            ("activity_rate", "active_agents", "headcount"), ("cases_per_agent", "cases", "headcount"),
                            ("persistency_13", "p13_kept", "p13_due"),
                            ("persistency_13_premium", "p13_kept_premium", "p13_due_premium")):
         out[name] = ratio(out, num, den)
-    company_conversion = (visits["close"].sum() / visits["prospect_id"].nunique())
+    # the company's rate of the cell's lead source when the cell is of one (REVIEW #2)
+    if "lead_source" in keys:
+        by_source = visits.groupby("lead_source")
+        source = pd.Series(out.index.get_level_values("lead_source"), index=out.index)
+        company_conversion = source.map(by_source["close"].sum() / by_source["prospect_id"].nunique())
+    else:
+        company_conversion = visits["close"].sum() / visits["prospect_id"].nunique()
     out["conversion_index"] = out["conversion_rate"] / company_conversion
     out["new_customer_share"] = out["new_customers"] / visits["new_customer"].nunique()
     return out
@@ -138,8 +158,8 @@ def agents_oracle(visits, sold, heads, keys):
 def test_agents_cube_every_measure(engine, agent_rows, rows, columns):  # noqa: F811
     frame = engine.query({"cube": "agents", "rows": rows, "columns": columns, "measures": AGENTS, "totals": True,
                           "filters": [{"dim": "time.year", "op": "range", "values": [2021, None]}]})
-    visits, sold, heads = (f[f["year"] >= 2021] for f in agent_rows)
-    assert set(AGENTS) == set(agents_oracle(visits, sold, heads, []).columns)
-    checked = check_every_row(frame, lambda lv: agents_oracle(visits, sold, heads, [LEVEL[x] for x in lv]),
+    visits, sold, heads, days = (f[f["year"] >= 2021] for f in agent_rows)
+    assert set(AGENTS) == set(agents_oracle(visits, sold, heads, days, []).columns)
+    checked = check_every_row(frame, lambda lv: agents_oracle(visits, sold, heads, days, [LEVEL[x] for x in lv]),
                               rows, columns, AGENTS)
     assert checked == len(frame)
