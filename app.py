@@ -21,6 +21,7 @@ app = Dash(
     suppress_callback_exceptions=True,
     title="PolicyCube",
     update_title=None,
+    assets_folder="layouts/assets",
 )
 server = app.server
 # SimpleCache is per process; POLICYCUBE_CACHE_TYPE=FileSystemCache with POLICYCUBE_CACHE_DIR shares

@@ -20,11 +20,14 @@ def month_label(key: str, lang: str) -> str:
     return f"{year}年{month}月" if lang == "zh" else f"{calendar.month_abbr[month]} {year}"
 
 
-def base_layout(fig: go.Figure, dark: bool = False) -> go.Figure:
+def base_layout(fig: go.Figure) -> go.Figure:
+    """Shared look; transparent backgrounds so the page's light or dark scheme shows through."""
     fig.update_layout(
-        template="plotly_dark" if dark else "plotly_white",
+        template="plotly_white",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
         margin={"l": 10, "r": 10, "t": 36, "b": 10},  # room for the mode bar above the plot
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},  # below any tick labels
         font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
         colorway=SERIES_COLOURS,
     )

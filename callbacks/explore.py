@@ -16,7 +16,7 @@ from callbacks.grids import number_column
 from callbacks.filters import cube_filters, current_filters
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
-from layouts.i18n import bad_param_notices, normalise_language, t
+from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
             row["share"] = row["value"] / grand
     pinned = [{"member": total[label_col].iloc[0], "value": grand, **({"share": 1.0} if len(columns) == 3 else {})}] \
         if len(total) else []
-    return rows, columns, {"suppressFieldDotNotation": True, "domLayout": "autoHeight", "pinnedBottomRowData": pinned}
+    return rows, columns, grid_options(lang, domLayout="autoHeight", pinnedBottomRowData=pinned)
 
 
 @callback(

@@ -13,7 +13,7 @@ from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
 from cubes.catalog import cube_by_name
-from layouts.i18n import bad_param_notices, normalise_language, t
+from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 from layouts.pivot import level_label
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
 
@@ -31,9 +31,9 @@ def _heat_style(values: pd.Series, depth: int) -> dict:
     if not cuts:
         return {}
     at_depth = f"params.data._row_depth == {depth} && params.value != null"
-    conditions = [{"condition": f"{at_depth} && params.value > {cut}", "style": {"backgroundColor": colour}}
+    conditions = [{"condition": f"{at_depth} && params.value > {cut}", "style": {"backgroundColor": colour, "color": "#1a1b1e"}}
                   for cut, colour in zip(reversed(cuts), reversed(HEAT_COLOURS[1:]))]
-    conditions.append({"condition": at_depth, "style": {"backgroundColor": HEAT_COLOURS[0]}})
+    conditions.append({"condition": at_depth, "style": {"backgroundColor": HEAT_COLOURS[0], "color": "#1a1b1e"}})
     return {"styleConditions": conditions}
 
 
@@ -86,13 +86,14 @@ def draw_pivot(query):
         log.exception("pivot query failed")
         return [], [], no_update, no_update, t("state.error", lang, detail=error), False
     body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen
-    options = {
-        "suppressFieldDotNotation": True,
-        "domLayout": "autoHeight",
-        "getRowId": {"function": "params.data._id"},
-        "getRowStyle": {"styleConditions": [{"condition": f"params.data._row_depth < {len(state.rows)}",
-                                             "style": {"fontWeight": "600", "backgroundColor": "#f1f3f5"}}]},
-    }
+    options = grid_options(
+        lang,
+        domLayout="autoHeight",
+        getRowId={"function": "params.data._id"},
+        getRowStyle={"styleConditions": [{"condition": f"params.data._row_depth < {len(state.rows)}",
+                                          "style": {"fontWeight": "600",
+                                                    "backgroundColor": "var(--mantine-color-default-hover)"}}]},
+    )
     file_name = f"pivot_{'_'.join(state.rows)}_by_{'_'.join(state.columns) or 'total'}_{dt.date.today().isoformat()}.csv"
     return (_rows(state, wide, lang), _column_defs(state, wide.attrs["columns"], body, lang), options,
             {"fileName": file_name}, " ".join(notices), not notices)

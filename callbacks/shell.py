@@ -32,6 +32,8 @@ def _global_part(search: str | None) -> str:
     Output("app-subtitle", "children"),
     Output({"role": "nav-link", "page": ALL}, "children"),
     Output({"role": "nav-link", "page": ALL}, "href"),
+    Output({"role": "nav-menu-link", "page": ALL}, "children"),
+    Output({"role": "nav-menu-link", "page": ALL}, "href"),
     Input("url", "search"),
     Input("lang-switch", "value"),
 )
@@ -43,14 +45,9 @@ def sync_language(search, switched):
     else:
         lang = normalise_language(dict(parse_qsl((search or "").lstrip("?"))).get("lang"))
     pages = list(dash.page_registry.values())
-    return (
-        search,
-        lang,
-        t("app.title", lang),
-        t("app.subtitle", lang),
-        [t(page["name"], lang) for page in pages],
-        [page["relative_path"] + _with_lang(_global_part(search), lang) for page in pages],
-    )
+    names = [t(page["name"], lang) for page in pages]
+    hrefs = [page["relative_path"] + _with_lang(_global_part(search), lang) for page in pages]
+    return search, lang, t("app.title", lang), t("app.subtitle", lang), names, hrefs, names, hrefs
 
 
 @callback(

@@ -11,7 +11,7 @@ from dash import dcc
 
 from cubes.catalog import cube_by_name
 from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, measures, parse
-from layouts.i18n import normalise_language, t
+from layouts.i18n import grid_options, normalise_language, t
 
 
 def _label(item, lang: str) -> str:
@@ -53,7 +53,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 rowData=[],
                 columnDefs=[],
                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                dashGridOptions={"suppressFieldDotNotation": True, "domLayout": "autoHeight"},
+                dashGridOptions=grid_options(lang, domLayout="autoHeight"),
                 csvExportParams={"fileName": "explore.csv"},
                 className="ag-theme-quartz",
                 style={"width": "100%"},

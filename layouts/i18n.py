@@ -93,6 +93,25 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# AG Grid's own texts (empty grid, pager, filter menu); English is AG Grid's default.
+GRID_TEXT = {
+    "zh": {
+        "noRowsToShow": "当前筛选条件下没有数据", "loadingOoo": "加载中…", "page": "页", "to": "至", "of": "共",
+        "more": "更多", "next": "下一页", "previous": "上一页", "first": "首页", "last": "末页",
+        "pageSizeSelectorLabel": "每页条数：", "filterOoo": "筛选…", "equals": "等于", "notEqual": "不等于",
+        "contains": "包含", "notContains": "不包含", "startsWith": "开头是", "endsWith": "结尾是",
+        "lessThan": "小于", "greaterThan": "大于", "inRange": "介于", "andCondition": "且", "orCondition": "或",
+        "blank": "为空", "notBlank": "不为空", "applyFilter": "应用", "resetFilter": "重置", "clearFilter": "清除",
+    },
+    "en": {},
+}
+
+
+def grid_options(lang: str, **options) -> dict:
+    """AG Grid options every grid shares: dotted field names as plain keys, texts in `lang`."""
+    return {"suppressFieldDotNotation": True, "localeText": GRID_TEXT.get(lang, {}), **options}
+
+
 def normalise_language(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 

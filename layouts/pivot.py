@@ -9,7 +9,7 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from cubes.catalog import cube_by_name
-from layouts.i18n import normalise_language, t
+from layouts.i18n import grid_options, normalise_language, t
 from layouts.pivot_state import MAX_LEVELS, MAX_MEASURES, PIVOT_CUBE, levels, measures, parse
 
 
@@ -60,7 +60,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 rowData=[],
                 columnDefs=[],
                 defaultColDef={"resizable": True, "sortable": False},
-                dashGridOptions={"suppressFieldDotNotation": True, "domLayout": "autoHeight"},
+                dashGridOptions=grid_options(lang, domLayout="autoHeight"),
                 className="ag-theme-quartz",
                 style={"width": "100%"},
             )),
@@ -71,7 +71,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 rowData=[],
                 columnDefs=[],
                 defaultColDef={"resizable": True, "sortable": True, "filter": True},
-                dashGridOptions={"suppressFieldDotNotation": True, "pagination": True, "paginationPageSize": 20},
+                dashGridOptions=grid_options(lang, pagination=True, paginationPageSize=20),
                 className="ag-theme-quartz",
                 style={"width": "100%", "height": "420px"},
             ),

@@ -15,17 +15,28 @@ THEME = {
 }
 
 
-def _nav_links(lang: str) -> list:
+def _nav_links(lang: str, role: str) -> list:
     return [
         dmc.Anchor(
             t(page["name"], lang),
             href=page["relative_path"],
-            id={"role": "nav-link", "page": page["module"]},
+            id={"role": role, "page": page["module"]},
             underline="never",
             fw=500,
         )
         for page in dash.page_registry.values()
     ]
+
+
+def _narrow_menu(lang: str) -> dmc.Menu:
+    """Below the small breakpoint the page links fold into a menu so nothing overlaps."""
+    return dmc.Box(
+        dmc.Menu([
+            dmc.MenuTarget(dmc.Button("☰", variant="subtle", size="compact-md", id="nav-menu-button")),
+            dmc.MenuDropdown([dmc.MenuItem(link) for link in _nav_links(lang, "nav-menu-link")]),
+        ]),
+        hiddenFrom="sm",
+    )
 
 
 def shell() -> dmc.MantineProvider:
@@ -35,13 +46,14 @@ def shell() -> dmc.MantineProvider:
             [
                 dmc.Group(
                     [
-                        dmc.Title(t("app.title", lang), order=3, id="app-title"),
-                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="sm"),
+                        _narrow_menu(lang),
+                        dmc.Title(t("app.title", lang), order=3, id="app-title", style={"whiteSpace": "nowrap"}),
+                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="lg"),
                     ],
                     gap="sm",
                     wrap="nowrap",
                 ),
-                dmc.Group(_nav_links(lang), id="nav-links", gap="lg"),
+                dmc.Group(_nav_links(lang, "nav-link"), id="nav-links", gap="lg", visibleFrom="sm", wrap="nowrap"),
                 dmc.Group(
                     [
                         dmc.SegmentedControl(
