@@ -10,6 +10,7 @@ import os
 from dash import Dash
 
 import callbacks  # noqa: F401  registers the global @callback functions
+from callbacks.downloads import blueprint as downloads
 from callbacks.engine import RESULT_CACHE
 from layouts.pages import register_pages
 from layouts.shell import shell
@@ -32,6 +33,7 @@ RESULT_CACHE.init_app(server, {
     "CACHE_DEFAULT_TIMEOUT": 3600,
     "CACHE_THRESHOLD": 2000,
 })
+server.register_blueprint(downloads)
 register_pages()
 app.layout = shell
 

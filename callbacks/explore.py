@@ -1,7 +1,6 @@
 """Explore callbacks: draw one measure by one dimension, drill on click, keep every choice in the URL."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
@@ -11,6 +10,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, no_update
 
 from callbacks import charts
+from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.grids import number_column
 from callbacks.filters import cube_filters, current_filters
@@ -67,7 +67,8 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
     Output("explore-grid", "rowData"),
     Output("explore-grid", "columnDefs"),
     Output("explore-grid", "dashGridOptions"),
-    Output("explore-grid", "csvExportParams"),
+    Output("explore-export-table", "href"),
+    Output("explore-export-records", "href"),
     Output("explore-crumbs", "children"),
     Output("explore-notice", "children"),
     Output("explore-notice", "hide"),
@@ -81,7 +82,8 @@ def draw_explore(query):
         state, unknown = _known_path(state)
         if unknown:
             notices.append(t("explore.unknown_member", lang, value=unknown))
-        frame = engine().query(state.spec(cube_filters(EXPLORE_CUBE, current_filters(query))))
+        spec = state.spec(cube_filters(EXPLORE_CUBE, current_filters(query)))
+        frame = engine().query(spec)
         definition = cube_by_name(EXPLORE_CUBE).measure(state.measure)
         chart = state.chart
         if chart == "pie" and not definition.additive:
@@ -97,10 +99,10 @@ def draw_explore(query):
         rows, columns, options = _grid(frame, level, state.measure, lang)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("explore query failed")
-        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, no_update, [],
+        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, "#", "#", [],
                 t("state.error", lang, detail=error), False)
-    file_name = f"explore_{state.measure}_{state.dimension}_{dt.date.today().isoformat()}.csv"
-    return (figure, rows, columns, options, {"fileName": file_name}, _crumbs(state, {k: v for k, v in query.items() if k != 'lang' or v != 'zh'}, lang),
+    return (figure, rows, columns, options, export_href("explore", spec, lang),
+            export_href("explore", spec, lang, "records"), _crumbs(state, {k: v for k, v in query.items() if k != 'lang' or v != 'zh'}, lang),
             " ".join(notices), not notices)
 
 
@@ -132,12 +134,3 @@ def navigate(click, measure, dimension, chart, top, search):
     if replace(new, invalid=()) == replace(state, invalid=()):
         return no_update
     return with_state(search, new)
-
-
-@callback(
-    Output("explore-grid", "exportDataAsCsv"),
-    Input("explore-export", "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_grid(_clicks):
-    return True

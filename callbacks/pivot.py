@@ -1,7 +1,6 @@
 """Pivot callbacks: the crosstab from the engine as flat grid rows, heat map, cell drill-through."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import replace
 from urllib.parse import parse_qsl
@@ -9,6 +8,7 @@ from urllib.parse import parse_qsl
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, no_update
 
+from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
@@ -48,7 +48,7 @@ def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: 
         group = groups.setdefault(members, {"headerName": header, "children": []})
         measure = cube.measure(column["measure"])
         extra = {"minWidth": 110}
-        if state.heat and TOTAL_KEY not in column["field"].split("|")[0]:
+        if state.heat and column["field"].split("|")[0] != TOTAL_KEY:
             extra["cellStyle"] = _heat_style(body[column["field"]], state.shown_depth())
         group["children"].append(number_column(column["field"], measure.label_zh if lang == "zh" else measure.label_en,
                                                measure.fmt, **extra))
@@ -57,13 +57,20 @@ def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: 
     return defs + list(groups.values())
 
 
+def _measure_columns(state: PivotState, wide: pd.DataFrame) -> list[dict]:
+    """The measure columns of the crosstab; without column levels, the plain measures."""
+    if state.columns:
+        return wide.attrs["columns"]
+    return [{"field": m, "measure": m, "members": [], "label_zh": [], "label_en": []} for m in state.measures]
+
+
 def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
     shown = wide[wide["_row_depth"] <= state.shown_depth()].reset_index(drop=True)
     out = pd.DataFrame({"_id": shown.index.astype(str), "_row_depth": shown["_row_depth"]})
     for i, ref in enumerate(state.rows):
         out[f"key{i}"] = shown[ref].astype("string")
         out[f"row{i}"] = shown[f"{ref}|{lang}"]
-    measures = [c for c in shown.columns if "|" in c and not c.endswith(("|zh", "|en"))]
+    measures = [column["field"] for column in _measure_columns(state, wide)]
     return json_rows(pd.concat([out, shown[measures]], axis=1))
 
 
@@ -71,7 +78,8 @@ def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
     Output("pivot-grid", "rowData"),
     Output("pivot-grid", "columnDefs"),
     Output("pivot-grid", "dashGridOptions"),
-    Output("pivot-grid", "csvExportParams"),
+    Output("pivot-export-table", "href"),
+    Output("pivot-export-records", "href"),
     Output("pivot-notice", "children"),
     Output("pivot-notice", "hide"),
     Input("pivot-query", "data"),
@@ -81,10 +89,11 @@ def draw_pivot(query):
     state = parse(query)
     notices = bad_param_notices(state.invalid, lang)
     try:
-        wide = engine().pivot(state.spec(cube_filters(PIVOT_CUBE, current_filters(query))))
+        spec = state.spec(cube_filters(PIVOT_CUBE, current_filters(query)))
+        wide = engine().pivot(spec)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("pivot query failed")
-        return [], [], no_update, no_update, t("state.error", lang, detail=error), False
+        return [], [], no_update, "#", "#", t("state.error", lang, detail=error), False
     body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen
     options = grid_options(
         lang,
@@ -94,9 +103,8 @@ def draw_pivot(query):
                                           "style": {"fontWeight": "600",
                                                     "backgroundColor": "var(--mantine-color-default-hover)"}}]},
     )
-    file_name = f"pivot_{'_'.join(state.rows)}_by_{'_'.join(state.columns) or 'total'}_{dt.date.today().isoformat()}.csv"
-    return (_rows(state, wide, lang), _column_defs(state, wide.attrs["columns"], body, lang), options,
-            {"fileName": file_name}, " ".join(notices), not notices)
+    return (_rows(state, wide, lang), _column_defs(state, _measure_columns(state, wide), body, lang), options,
+            export_href("pivot", spec, lang), export_href("pivot", spec, lang, "records"), " ".join(notices), not notices)
 
 
 @callback(
@@ -152,8 +160,3 @@ def change_pivot(rows, columns, measures, heat, depth, _swap, search):
     if replace(new, invalid=()) == replace(state, invalid=()):
         return no_update
     return with_state(search, new)
-
-
-@callback(Output("pivot-grid", "exportDataAsCsv"), Input("pivot-export", "n_clicks"), prevent_initial_call=True)
-def export_pivot(_clicks):
-    return True

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from cubes.engine import Engine
+from cubes.export import csv_chunks, displayed, filters_line
 from cubes.model import SpecError
 from cubes.spec import QuerySpec
 from data.warehouse import warehouse_path
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("spec", help="spec JSON file, or - to read stdin")
     query.add_argument("--data", type=Path, help="warehouse file")
     query.add_argument("--csv", type=Path, help="write the answer to this CSV file (UTF-8 with BOM)")
+    query.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the CSV labels")
     args = parser.parse_args(argv)
     try:
         engine = Engine(args.data or warehouse_path())
@@ -37,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(engine.describe(), ensure_ascii=False, indent=2))
             return 0
         text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text(encoding="utf-8")
-        frame = engine.query(QuerySpec.from_json(text))
+        spec = QuerySpec.from_json(text)
+        frame = engine.query(spec)
     except SpecError as exc:
         print(f"error: invalid spec: {exc}", file=sys.stderr)
         return 2
@@ -48,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the warehouse could not answer: {exc}", file=sys.stderr)
         return 1
     if args.csv:
-        frame.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        # The dashboard's export format: filters line, labels in the language, UTF-8 with BOM.
+        line = filters_line(spec, args.lang, lambda ref, key: engine.member_label(spec.cube, ref, key, args.lang))
+        with open(args.csv, "wb") as out:
+            out.writelines(csv_chunks([displayed(frame, args.lang)], line))
         print(f"wrote {len(frame)} rows to {args.csv}")
     else:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):

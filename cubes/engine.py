@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -97,6 +98,26 @@ class Engine:
         frame = self._run(page_sql, page_params)
         frame.attrs["total_rows"] = int(self._run(count_sql, count_params)["n"].iloc[0])
         return frame
+
+    def iter_records(self, spec: QuerySpec | dict, scope: Scope | None = None,
+                     batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Every record behind the spec's slice, in batches, for exports too large for one frame.
+        The cursor stays open while the caller iterates and is closed when it stops."""
+        spec = _spec(spec)
+        sql, params, _count_sql, _count_params = compile_records(spec.definition, spec, {}, scope, 2**62, 0)
+        cur = self._cursor()
+        try:
+            reader = cur.sql(sql, params=params).to_arrow_reader(batch_rows)
+            for batch in reader:
+                yield batch.to_pandas()
+        finally:
+            cur.close()
+
+    def member_label(self, cube: str, level: str, key, lang: str) -> str:
+        """The display name of one member, or the key itself when the warehouse has no such member."""
+        members = self.members(cube, level)
+        match = members.loc[members["key"].astype(str) == str(key), f"label_{lang}"]
+        return str(match.iloc[0]) if len(match) else str(key)
 
     def members(self, cube: str, level: str, scope: Scope | None = None) -> pd.DataFrame:
         """Members of a level present in the data the scope allows, with labels, in business order."""

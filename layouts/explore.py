@@ -11,6 +11,7 @@ from dash import dcc
 
 from cubes.catalog import cube_by_name
 from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, measures, parse
+from layouts.export_links import export_links
 from layouts.i18n import grid_options, normalise_language, t
 
 
@@ -47,14 +48,13 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             dmc.Text(t("explore.hint", lang), size="sm", c="dimmed", id="explore-hint"),
             dmc.Card(dcc.Loading(dcc.Graph(id="explore-chart-graph", config={"displaylogo": False},
                                            style={"height": "420px"})), withBorder=True, padding="sm"),
-            dmc.Group([dmc.Button(t("explore.export", lang), id="explore-export", variant="light", size="xs")]),
+            export_links("explore", lang),
             dag.AgGrid(
                 id="explore-grid",
                 rowData=[],
                 columnDefs=[],
                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
                 dashGridOptions=grid_options(lang, domLayout="autoHeight"),
-                csvExportParams={"fileName": "explore.csv"},
                 className="ag-theme-quartz",
                 style={"width": "100%"},
             ),

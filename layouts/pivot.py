@@ -9,6 +9,7 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from cubes.catalog import cube_by_name
+from layouts.export_links import export_links
 from layouts.i18n import grid_options, normalise_language, t
 from layouts.pivot_state import MAX_LEVELS, MAX_MEASURES, PIVOT_CUBE, levels, measures, parse
 
@@ -50,7 +51,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                     dmc.SegmentedControl(id="pivot-depth", data=depth_choices,
                                          value=str(state.shown_depth()), size="xs"),
                     dmc.Switch(id="pivot-heat", label=t("pivot.heat", lang), checked=state.heat),
-                    dmc.Button(t("explore.export", lang), id="pivot-export", variant="light", size="xs"),
+                    export_links("pivot", lang),
                 ],
                 gap="md",
             ),

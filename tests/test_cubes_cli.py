@@ -34,15 +34,20 @@ def test_describe_lists_cubes_levels_member_counts_and_measures(warehouse, table
 
 def test_query_writes_csv_with_bom(warehouse, tables, tmp_path):  # noqa: F811
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"cube": "policies", "rows": ["channel"], "measures": ["policies"]}), encoding="utf-8")
+    spec.write_text(json.dumps({"cube": "policies", "rows": ["channel"], "measures": ["policies"],
+                                "filters": [{"dim": "channel", "op": "not_in", "values": ["group"]}]}),
+                    encoding="utf-8")
     out = tmp_path / "out.csv"
     done = run("query", spec, "--data", warehouse, "--csv", out)
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes().startswith("\ufeff".encode("utf-8"))
-    frame = pd.read_csv(out, encoding="utf-8-sig")
-    expected = tables["fact_policy"].groupby("channel_code").size()
-    assert dict(zip(frame["channel"], frame["policies"])) == expected.to_dict()
-    assert "个人代理" in set(frame["channel|zh"])
+    raw = out.read_bytes()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    assert raw.decode("utf-8-sig").splitlines()[0] == "筛选条件: 渠道 不属于 团险"
+    frame = pd.read_csv(out, encoding="utf-8-sig", skiprows=1)
+    names = dict(zip(tables["dim_channel"]["channel_code"].astype(str), tables["dim_channel"]["name_zh"]))
+    policies = tables["fact_policy"]
+    expected = policies[policies["channel_code"].astype(str) != "group"].groupby("channel_code", observed=True).size()
+    assert dict(zip(frame["渠道"], frame["保单数"])) == {names[str(k)]: v for k, v in expected.items()}
 
 
 @pytest.mark.parametrize("spec, message", [

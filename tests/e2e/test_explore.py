@@ -1,8 +1,12 @@
 """Explore in a real browser: bars equal the raw tables, clicks drill down, the path leads back up."""
 from __future__ import annotations
 
+import io
+
 import duckdb
+import pandas as pd
 import pytest
+import requests
 from selenium.webdriver.common.action_chains import ActionChains
 
 from tests.e2e.conftest import console_errors, screenshot
@@ -20,6 +24,14 @@ PREMIUM_BY = """
 """
 
 
+PREMIUM_RECORDS = """
+    SELECT count(*) FROM fact_premium pr JOIN fact_policy p USING (policy_id)
+    JOIN dim_branch b ON b.branch_id = p.branch_id JOIN dim_city c ON c.city_code = b.city_code
+    JOIN dim_province v ON v.province_code = c.province_code
+    WHERE pr.paid_date IS NOT NULL AND v.region_code = ?
+"""
+
+
 def _oracle(path, key: str, where: str = "", params=()) -> dict[str, float]:
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(PREMIUM_BY.format(key=key, where=where), list(params)).fetchall()
@@ -29,14 +41,35 @@ def _oracle(path, key: str, where: str = "", params=()) -> dict[str, float]:
 def _bars(duo) -> dict[str, float]:
     """What the chart draws: member key (customdata) -> value in 万元, decoded by Plotly itself."""
     trace = duo.driver.execute_script(
-        "const d = document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData[0];"
-        "return {keys: Array.from(d.customdata), values: Array.from(d.y)};")
+        "const g = document.querySelector('#explore-chart-graph .js-plotly-plot');"
+        "if (!g || !g._fullData || !g._fullData.length) { return {keys: [], values: []}; }"
+        "const d = g._fullData[0]; return {keys: Array.from(d.customdata || []), values: Array.from(d.y || [])};")
     return dict(zip(trace["keys"], trace["values"]))
 
 
 def _click_first_bar(duo) -> None:
     bar = duo.find_element("#explore-chart-graph .bars .point path")
     ActionChains(duo.driver).move_to_element(bar).click().perform()
+
+
+def _check_exports(duo, path, region: str, provinces: dict[str, float]) -> None:
+    """The table export holds what the chart shows, under a line naming the drill; the records
+    export holds every premium record behind it. Both as Excel-ready UTF-8 with BOM."""
+    table = requests.get(duo.find_element("#explore-export-table").get_attribute("href"), timeout=60)
+    assert table.status_code == 200 and table.content.startswith("\ufeff".encode())
+    lines = table.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("筛选条件:")
+    assert region != "east" or "华东" in lines[0]
+    frame = pd.read_csv(io.StringIO("\n".join(lines[1:])))
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = dict(con.execute("SELECT province_code, name_zh FROM dim_province").fetchall())
+        count = con.execute(PREMIUM_RECORDS, [region]).fetchall()[0][0]
+    body = frame[frame["省份"] != "合计"]
+    assert dict(zip(body["省份"], body["保费收入"])) == pytest.approx(
+        {names[k]: round(v, 2) for k, v in provinces.items()}, abs=0.01)
+    records = requests.get(duo.find_element("#explore-export-records").get_attribute("href"), timeout=120)
+    assert records.status_code == 200
+    assert len(records.content.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, rows
 
 
 def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
@@ -58,6 +91,16 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
     assert set(shown) == set(provinces)
     assert sum(shown.values()) == pytest.approx(sum(provinces.values()) / 1e4, rel=1e-9)
     screenshot(dashboard, "explore_drilled_zh")
+    _check_exports(dashboard, demo_warehouse, top_region, provinces)
+
+    top_province = max(provinces, key=provinces.get)
+    _click_first_bar(dashboard)  # second level down: the cities of the largest province
+    dashboard.wait_for_element('#explore-crumbs a:nth-of-type(3)', timeout=30)
+    assert f"path={top_region},{top_province}" in dashboard.driver.current_url
+    cities = _oracle(demo_warehouse, "c.city_code", "AND c.province_code = ?", [top_province])
+    dashboard._wait_for(lambda _d: set(_bars(dashboard)) == set(cities), timeout=30, msg="cities not shown")
+    dashboard.find_elements('#explore-crumbs a')[1].click()  # back up one level, to the provinces
+    dashboard._wait_for(lambda _d: set(_bars(dashboard)) == set(provinces), timeout=30, msg="provinces not back")
 
     dashboard.find_element('#explore-crumbs a').click()  # 全部: back to the top level
     dashboard.wait_for_text_to_equal("#explore-crumbs", "全部", timeout=30)
