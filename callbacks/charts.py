@@ -122,3 +122,16 @@ def measure_chart(kind: str, keys: pd.Series, labels: pd.Series, values: pd.Seri
     if kind != "pie":
         fig.update_yaxes(title=unit or None, tickformat=number)
     return base_layout(fig)
+
+
+def compare_bars(keys: list, labels: list, series: dict, fmt: str, lang: str) -> go.Figure:
+    """Two (or more) segments side by side per member; keys ride along for drill clicks."""
+    divisor, unit = MONEY_UNIT[lang] if fmt == "money" else (1, "")
+    number = AXIS_FORMATS.get(fmt, ",.2f")
+    fig = go.Figure()
+    for name, values in series.items():
+        fig.add_bar(x=labels, y=[None if v is None else v / divisor for v in values], name=name, customdata=keys,
+                    hovertemplate=f"{name} · %{{x}}: %{{y:{number}}} {unit}<extra></extra>")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title=unit or None, tickformat=number)
+    return base_layout(fig)

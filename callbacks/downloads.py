@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request, stream_with_context
 
 from callbacks.engine import engine
-from cubes.export import csv_chunks, displayed, filters_line, pivot_displayed
+from cubes.export import csv_chunks, displayed, filters_line, pivot_displayed, record_headers
 from cubes.model import SpecError
 from cubes.spec import QuerySpec
 from layouts.i18n import normalise_language
@@ -44,7 +44,8 @@ def export_csv(view: str):
     cubes = engine()
     line = filters_line(spec, lang, lambda ref, key: cubes.member_label(spec.cube, ref, key, lang))
     if kind == "records":
-        frames = cubes.iter_records(spec)
+        frames = (batch.rename(columns=record_headers(spec.cube, batch.columns, lang))
+                  for batch in cubes.iter_records(spec))
     elif spec.columns:
         frames = [pivot_displayed(cubes.pivot(spec), spec, lang)]
     else:

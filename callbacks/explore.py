@@ -26,7 +26,7 @@ def _known_path(state: ExploreState) -> tuple[ExploreState, str | None]:
     """The drill path cut before its first member the warehouse does not know."""
     for depth, member in enumerate(state.path):
         if member not in set(engine().members(EXPLORE_CUBE, state.levels()[depth])["key"].astype(str)):
-            return ExploreState(state.measure, state.dimension, state.path[:depth], state.chart, state.top), member
+            return replace(state, path=state.path[:depth]), member
     return state, None
 
 
@@ -41,6 +41,36 @@ def _crumbs(state: ExploreState, query: dict, lang: str) -> list:
     return [dcc.Link(name, href="/explore" + with_state(search, replace(state, path=state.path[:depth])),
                      id={"role": "explore-crumb", "depth": depth})
             for depth, name in enumerate(names)]
+
+
+def _compared(frame: pd.DataFrame, state: ExploreState, lang: str):
+    """The two segments side by side: one row per member of the shown level, largest total first."""
+    level, segment = state.shown_level(), state.slice_level
+    body = frame[(frame["_row_depth"] > 0) & (frame["_col_depth"] > 0)]
+    order = frame[(frame["_row_depth"] > 0) & (frame["_col_depth"] == 0)].sort_values(state.measure, ascending=False)
+    keys = order[level].astype(str).tolist()
+    series = {}
+    for member in state.slice_members:
+        part = body[body[segment].astype(str) == member]
+        if len(part):
+            values = dict(zip(part[level].astype(str), part[state.measure]))
+            series[part[f"{segment}|{lang}"].iloc[0]] = [values.get(k) for k in keys]
+    return keys, order[f"{level}|{lang}"].tolist(), series
+
+
+def _compare_grid(keys, labels, series: dict, measure: str, lang: str) -> tuple[list, list, dict]:
+    definition = cube_by_name(EXPLORE_CUBE).measure(measure)
+    names = list(series)
+    columns = [{"field": "member", "headerName": t("explore.member", lang), "flex": 2}]
+    columns += [number_column(f"s{i}", f"{'AB'[i]}: {name}", definition.fmt, flex=1) for i, name in enumerate(names)]
+    rows = [{"member": label, **{f"s{i}": series[name][j] for i, name in enumerate(names)}}
+            for j, label in enumerate(labels)]
+    if len(names) == 2:
+        columns.append(number_column("diff", t("explore.difference", lang), definition.fmt, flex=1))
+        for row in rows:
+            a, b = row.get("s0"), row.get("s1")
+            row["diff"] = None if a is None or b is None else b - a
+    return rows, columns, grid_options(lang, domLayout="autoHeight")
 
 
 def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[list, list, dict]:
@@ -91,12 +121,19 @@ def draw_explore(query):
             chart = "bar"
         level = state.shown_level()
         body = frame[frame["_row_depth"] > 0]
+        if state.compare and not state.comparing():
+            notices.append(t("explore.compare_needs_two", lang))
         if body.empty:
             figure = charts.message_figure(t("state.empty", lang))
+            rows, columns, options = _grid(frame, level, state.measure, lang)
+        elif state.comparing():
+            keys, labels, series = _compared(frame, state, lang)
+            figure = charts.compare_bars(keys, labels, series, definition.fmt, lang)
+            rows, columns, options = _compare_grid(keys, labels, series, state.measure, lang)
         else:
             figure = charts.measure_chart(chart, body[level].astype(str), body[f"{level}|{lang}"], body[state.measure],
                                           definition.fmt, lang)
-        rows, columns, options = _grid(frame, level, state.measure, lang)
+            rows, columns, options = _grid(frame, level, state.measure, lang)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("explore query failed")
         return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, "#", "#", [],
@@ -113,10 +150,13 @@ def draw_explore(query):
     Input("explore-dimension", "value"),
     Input("explore-chart", "value"),
     Input("explore-top", "value"),
+    Input("explore-slice", "value"),
+    Input("explore-slice-members", "value"),
+    Input("explore-compare", "checked"),
     State("url", "search"),
     prevent_initial_call=True,
 )
-def navigate(click, measure, dimension, chart, top, search):
+def navigate(click, measure, dimension, chart, top, slice_level, slice_members, compare, search):
     state, _ = _known_path(parse(dict(parse_qsl((search or "").lstrip("?")))))
     trigger = ctx.triggered_id
     path = state.path
@@ -127,10 +167,27 @@ def navigate(click, measure, dimension, chart, top, search):
         path = state.path + (member,)
     elif trigger == "explore-dimension" and dimension != state.dimension:
         path = ()
-    new = ExploreState(measure or state.measure, dimension or state.dimension, path, chart or state.chart,
-                       int(top) if top is not None else state.top)
+    if dimension and slice_level and slice_level.split(".")[0] == dimension:
+        slice_level = None  # a dimension cannot slice itself
+    members = tuple(slice_members or ()) if slice_level == state.slice_level else ()
+    new = replace(state, measure=measure or state.measure, dimension=dimension or state.dimension, path=path,
+                  chart=chart or state.chart, top=int(top) if top is not None else state.top,
+                  slice_level=slice_level or None, slice_members=members if slice_level else (), compare=bool(compare))
     # Controls report their values when they mount: only a real change of the view rewrites the URL,
     # so a bad parameter's notice stays visible until the user changes something.
     if replace(new, invalid=()) == replace(state, invalid=()):
         return no_update
     return with_state(search, new)
+
+
+@callback(
+    Output("explore-slice-members", "data"),
+    Input("explore-slice", "value"),
+    State("explore-query", "data"),
+)
+def slice_member_options(level, query):
+    if not level:
+        return []
+    lang = normalise_language(query.get("lang"))
+    members = engine().members(EXPLORE_CUBE, level)
+    return [{"value": str(k), "label": str(v)} for k, v in zip(members["key"], members[f"label_{lang}"])]

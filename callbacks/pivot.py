@@ -13,6 +13,7 @@ from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
 from cubes.catalog import cube_by_name
+from cubes.export import record_headers
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 from layouts.pivot import level_label
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
@@ -133,7 +134,8 @@ def show_records(cell, rows, query):
     records = engine().drill_through(spec, where, limit=RECORDS_SHOWN)
     names = [row.get(f"row{i}") for i in range(len(state.rows)) if row.get(f"key{i}") is not None]
     cell_name = " / ".join(str(n) for n in names + members if n and n != TOTAL_KEY) or t("explore.all_members", lang)
-    columns = [{"field": c, "headerName": c} for c in records.columns]
+    headers = record_headers(PIVOT_CUBE, records.columns, lang)
+    columns = [{"field": c, "headerName": headers[c]} for c in records.columns]
     return (json_rows(records), columns,
             t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)))
 

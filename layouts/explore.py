@@ -10,7 +10,8 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from cubes.catalog import cube_by_name
-from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, measures, parse
+from layouts.cube_labels import level_label
+from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, levels, measures, parse
 from layouts.export_links import export_links
 from layouts.i18n import grid_options, normalise_language, t
 
@@ -31,6 +32,13 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                        data=[{"value": d, "label": _label(cube.hierarchy(d), lang)} for d in dimensions()], w=200),
             dmc.SegmentedControl(id="explore-chart", value=state.chart,
                                  data=[{"value": c, "label": t(f"explore.chart.{c}", lang)} for c in CHARTS]),
+            dmc.Select(id="explore-slice", label=t("explore.slice", lang), value=state.slice_level, clearable=True,
+                       searchable=True, w=220, placeholder=t("explore.slice_none", lang),
+                       data=[{"value": ref, "label": level_label(EXPLORE_CUBE, ref, lang)} for ref in levels()
+                             if ref.split(".")[0] != state.dimension]),
+            dmc.MultiSelect(id="explore-slice-members", label=t("explore.slice_members", lang),
+                            value=list(state.slice_members), data=[], searchable=True, clearable=True, w=260),
+            dmc.Switch(id="explore-compare", label=t("explore.compare", lang), checked=state.compare),
             dmc.Select(id="explore-top", label=t("explore.top", lang), value=str(state.top), w=120,
                        data=[{"value": str(n), "label": t("explore.all", lang) if n == 0 else str(n)}
                              for n in TOP_CHOICES]),

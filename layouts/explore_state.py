@@ -1,6 +1,10 @@
 """The Explore page's own URL state: measure, dimension, drill path, chart type, top N.
 
     /explore?measure=loss_ratio&dim=geography&path=east,32&chart=bar&top=10
+            &slice=channel&members=agency,bancassurance&compare=1
+
+`slice` and `members` slice the view by any level of the cube; with `compare=1` and exactly two
+members, the two segments are drawn side by side.
 
 Checked against the cube definition only (no queries): an unknown measure or dimension falls back
 to the default and is listed in `invalid` so the page can say so.
@@ -16,7 +20,7 @@ from cubes.model import level_ref
 EXPLORE_CUBE = "policies"
 CHARTS = ("bar", "line", "pie")
 TOP_CHOICES = (5, 10, 20, 0)  # 0 = every member
-PAGE_KEYS = ("measure", "dim", "path", "chart", "top")
+PAGE_KEYS = ("measure", "dim", "path", "chart", "top", "slice", "members", "compare")
 DEFAULT_MEASURE = "written_premium"
 DEFAULT_DIMENSION = "geography"
 DEFAULT_TOP = 10
@@ -29,7 +33,13 @@ class ExploreState:
     path: tuple[str, ...] = ()
     chart: str = "bar"
     top: int = DEFAULT_TOP
+    slice_level: str | None = None
+    slice_members: tuple[str, ...] = ()
+    compare: bool = False
     invalid: tuple[tuple[str, str], ...] = ()
+
+    def comparing(self) -> bool:
+        return self.compare and self.slice_level is not None and len(self.slice_members) == 2
 
     def levels(self) -> list[str]:
         """The hierarchy's levels, top down, as level references ('geography.region', ...)."""
@@ -49,7 +59,16 @@ class ExploreState:
             spec["drill"] = {"hierarchy": self.dimension, "path": list(self.path)}
         if self.top:
             spec["top"] = {"n": self.top, "by": self.measure, "others": True}
+        if self.slice_level and self.slice_members:
+            spec["filters"] = filters + [{"dim": self.slice_level, "op": "in", "values": list(self.slice_members)}]
+        if self.comparing():
+            spec["columns"] = [self.slice_level]
         return spec
+
+
+def levels() -> list[str]:
+    cube = cube_by_name(EXPLORE_CUBE)
+    return [level_ref(h, lv) for h in cube.hierarchies if not h.filter_only for lv in h.levels]
 
 
 def dimensions() -> list[str]:
@@ -79,7 +98,14 @@ def parse(query: dict[str, str]) -> ExploreState:
     if len(path) >= depth or (path and "dim" in dict(invalid)):
         invalid.append(("path", query.get("path", "")))
         path = ()
-    return ExploreState(measure, dimension, path, chart, int(top), tuple(invalid))
+    slice_level = query.get("slice") or None
+    if slice_level is not None and (slice_level not in levels()
+                                    or slice_level.split(".")[0] == dimension):
+        invalid.append(("slice", slice_level))
+        slice_level = None
+    members = tuple(m for m in (query.get("members") or "").split(",") if m) if slice_level else ()
+    compare = query.get("compare") == "1"
+    return ExploreState(measure, dimension, path, chart, int(top), slice_level, members, compare, tuple(invalid))
 
 
 def parse_search(search: str | None) -> ExploreState:
@@ -94,7 +120,10 @@ def with_state(search: str | None, state: ExploreState) -> str:
                                 ("dim", state.dimension, defaults.dimension),
                                 ("path", ",".join(state.path), ""),
                                 ("chart", state.chart, defaults.chart),
-                                ("top", str(state.top), str(defaults.top))):
+                                ("top", str(state.top), str(defaults.top)),
+                                ("slice", state.slice_level or "", ""),
+                                ("members", ",".join(state.slice_members), ""),
+                                ("compare", "1" if state.compare else "", "")):
         if value != default:
             params[key] = value
     return f"?{urlencode(params, safe=',')}" if params else ""

@@ -9,15 +9,14 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from cubes.catalog import cube_by_name
+from layouts.cube_labels import level_label as cube_level_label
 from layouts.export_links import export_links
 from layouts.i18n import grid_options, normalise_language, t
 from layouts.pivot_state import MAX_LEVELS, MAX_MEASURES, PIVOT_CUBE, levels, measures, parse
 
 
 def level_label(ref: str, lang: str) -> str:
-    hierarchy, level = cube_by_name(PIVOT_CUBE).level(ref)
-    names = [(hierarchy.label_zh, level.label_zh), (hierarchy.label_en, level.label_en)][lang == "en"]
-    return names[1] if len(hierarchy.levels) == 1 else f"{names[0]} › {names[1]}"
+    return cube_level_label(PIVOT_CUBE, ref, lang)
 
 
 def layout(lang: str | None = None, **query) -> dmc.Stack:

@@ -119,3 +119,18 @@ def test_ratio_measure_in_english_with_bad_parameters_named(dashboard):
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     screenshot(dashboard, "explore_en")
     assert console_errors(dashboard) == []
+
+
+def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    traces = dashboard.driver.execute_script(
+        "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
+        "t => ({name: t.name, keys: Array.from(t.customdata), values: Array.from(t.y)}));")
+    assert [trace["name"] for trace in traces] == ["个人代理", "银保"]
+    for trace, channel in zip(traces, ("agency", "bancassurance")):
+        expected = _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
+        shown = {k: v for k, v in zip(trace["keys"], trace["values"]) if v is not None}
+        assert shown == pytest.approx({k: v / 1e4 for k, v in expected.items()}, rel=1e-9)
+    screenshot(dashboard, "explore_compare_zh")
+    assert console_errors(dashboard) == []
