@@ -11,6 +11,7 @@ import pandas as pd
 from dash import ALL, Input, Output, callback, ctx
 
 from callbacks import charts
+from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.filters import current_filters
 from cubes.catalog import cube_by_name
@@ -120,12 +121,22 @@ def _format_kpi(name: str, value: float, prior: float, lang: str) -> tuple[str, 
     return shown, dmc.Text(f"{t('overview.yoy', lang)} {change}", c="teal" if good else "red", size="sm", span=True)
 
 
-def _trend(s: Slice) -> tuple[pd.DataFrame, pd.DataFrame]:
-    def monthly(start: str, end: str) -> pd.DataFrame:
-        return engine().query({"cube": "policies", "rows": ["time.month"], "measures": list(charts.TREND_PARTS),
-                               "filters": s.filters("policies", start, end)})
+def chart_specs(s: Slice) -> dict[str, dict]:
+    """The query behind each chart; the same spec feeds the chart and its CSV exports."""
+    def monthly(start: str | None = None, end: str | None = None) -> dict:
+        return {"cube": "policies", "rows": ["time.month"], "measures": list(charts.TREND_PARTS),
+                "filters": s.filters("policies", start, end)}
 
-    return monthly(s.start, s.end), monthly(*s.prior())
+    provinces = {"cube": "policies", "rows": ["geography.region", "geography.province"],
+                 "measures": ["written_premium"], "filters": s.filters("policies"), "compare": "yoy"}
+    return {
+        "overview-trend": monthly(),
+        "overview-trend-prior": monthly(*s.prior()),
+        "overview-channels": {"cube": "policies", "rows": ["channel"], "measures": ["written_premium"],
+                              "filters": s.filters("policies")},
+        "overview-regions": provinces,
+        "overview-movers": provinces,
+    }
 
 
 def _scope_note(s: Slice, lang: str) -> str:
@@ -149,6 +160,7 @@ def _scope_note(s: Slice, lang: str) -> str:
     Output("overview-message", "children"),
     Output("overview-message", "hide"),
     Output("overview-scope-note", "children"),
+    Output({"role": "chart-export", "chart": ALL, "kind": ALL}, "href"),
     Input("overview-query", "data"),
 )
 def draw_overview(query):
@@ -158,17 +170,15 @@ def draw_overview(query):
     try:
         s = page_slice(current_filters(query))
         values = kpi_values(s)
-        this_period, last_period = _trend(s)
-        channels = engine().query({"cube": "policies", "rows": ["channel"], "measures": ["written_premium"],
-                                   "filters": s.filters("policies")})
-        provinces = engine().query({"cube": "policies", "rows": ["geography.region", "geography.province"],
-                                    "measures": ["written_premium"], "filters": s.filters("policies"),
-                                    "compare": "yoy"})
+        specs = chart_specs(s)
+        this_period, last_period = engine().query(specs["overview-trend"]), engine().query(specs["overview-trend-prior"])
+        channels = engine().query(specs["overview-channels"])
+        provinces = engine().query(specs["overview-regions"])
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("overview query failed")
         empty = charts.message_figure(t("state.error", lang, detail=error))
         return ("", labels, ["—"] * len(names), [""] * len(names), empty, empty, empty, empty,
-                t("state.error", lang, detail=error), False, "")
+                t("state.error", lang, detail=error), False, "", ["#"] * len(ctx.outputs_list[-1]))
 
     cards = [_format_kpi(name, *values[name], lang) for name in names]
     movers = provinces.dropna(subset=["written_premium__change"]).sort_values("written_premium__change", ascending=False)
@@ -189,4 +199,5 @@ def draw_overview(query):
         "",
         True,
         _scope_note(s, lang),
+        [export_href("overview", specs[o["id"]["chart"]], lang, o["id"]["kind"]) for o in ctx.outputs_list[-1]],
     )

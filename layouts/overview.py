@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 from dash import dcc
 
+from layouts.export_links import export_links
 from layouts.i18n import normalise_language, t
 
 KPI_CARDS = (
@@ -33,6 +34,7 @@ def chart_card(graph_id: str, title_key: str, lang: str, height: int = 340) -> d
         [
             dmc.Text(t(title_key, lang), fw=600, mb="xs"),
             dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": f"{height}px"})),
+            export_links(graph_id, lang, chart=True),
         ],
         withBorder=True,
         padding="sm",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from selenium.webdriver.common.by import By
 
 from layouts import numbers
 from tests.e2e.conftest import console_errors, screenshot
@@ -48,3 +49,21 @@ def test_unknown_member_and_bad_date_are_named_and_ignored(dashboard):
     dashboard.wait_for_contains_text("#filter-chips", "未设筛选")
     dashboard.wait_for_contains_text(WRITTEN_PREMIUM_CARD, ".", timeout=30)
     assert console_errors(dashboard) == []
+
+
+def test_choosing_a_filter_in_the_drawer_puts_it_in_the_url(dashboard):
+    dashboard.driver.get(dashboard.server_url + "/explore")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    dashboard.find_element("#filter-open").click()
+    box = dashboard.wait_for_element('input[id*="filter-select"][id*="channel"]', timeout=10)
+    dashboard._wait_for(lambda _d: box.is_displayed() and box.is_enabled(), timeout=10, msg="drawer did not open")
+    box.click()
+    box.send_keys("银保")
+    options = '//*[@role="option"][normalize-space()="银保"]'
+    dashboard._wait_for(lambda d: any(o.is_displayed() for o in d.find_elements(By.XPATH, options)),
+                        timeout=10, msg="no option shown")
+    next(o for o in dashboard.driver.find_elements(By.XPATH, options) if o.is_displayed()).click()
+    dashboard.find_element("#filter-apply").click()
+    dashboard.wait_for_contains_text("#filter-chips", "银保", timeout=30)
+    assert "channel=bancassurance" in dashboard.driver.current_url
+    assert "/explore" in dashboard.driver.current_url

@@ -1,8 +1,12 @@
 """The overview page in a real browser: headline numbers agree with the raw tables."""
 from __future__ import annotations
 
+import io
+
 import duckdb
+import pandas as pd
 import pytest
+import requests
 
 from data.config import load_params
 from layouts import numbers
@@ -42,4 +46,23 @@ def test_written_premium_card_equals_raw_premium_facts(dashboard, demo_warehouse
     assert shown == expected
     assert start in dashboard.find_element("#overview-period").text
     screenshot(dashboard, f"overview_{lang}")
+    _check_channel_export(dashboard, demo_warehouse, start, end, lang)
     assert console_errors(dashboard) == []
+
+
+def _check_channel_export(duo, path, start: str, end: str, lang: str) -> None:
+    """The channel-mix chart's table export: premium per channel over the period, labels in `lang`."""
+    link = duo.driver.find_element(
+        "css selector", '[id*="chart-export"][id*="overview-channels"][id*="table"]').get_attribute("href")
+    response = requests.get(link, timeout=60)
+    assert response.status_code == 200 and response.content.startswith("\ufeff".encode())
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert start in lines[0] and end in lines[0]
+    frame = pd.read_csv(io.StringIO("\n".join(lines[1:])))
+    with duckdb.connect(str(path), read_only=True) as con:
+        expected = dict(con.execute(
+            f"SELECT c.name_{lang}, round(sum(pr.amount), 2) FROM fact_premium pr JOIN fact_policy p USING (policy_id) "
+            "JOIN dim_channel c ON c.channel_code = p.channel_code WHERE pr.paid_date BETWEEN ? AND ? GROUP BY 1",
+            [start, end]).fetchall())
+    channel, premium = ("渠道", "保费收入") if lang == "zh" else ("Channel", "Written premium")
+    assert dict(zip(frame[channel], frame[premium])) == pytest.approx(expected, abs=0.01)
