@@ -1,7 +1,7 @@
-"""CSV downloads: /export/<view>.csv?spec=<query spec JSON>&lang=zh&kind=table|records.
+"""CSV downloads: /export/<view>.csv?spec=<query spec JSON>&lang=zh&kind=table|records[&cell=<JSON>].
 
 `table` is what the view shows (labels in the language, totals); `records` streams every record
-behind it. The spec is validated like any other (names from the cube definitions, values bound),
+behind it, or behind one cell ({level: member}) of it. The spec is validated like any other (names from the cube definitions, values bound),
 so a hand-made URL can ask nothing the pages could not.
 """
 from __future__ import annotations
@@ -23,8 +23,11 @@ VIEWS = ("overview", "explore", "pivot")
 KINDS = ("table", "records")
 
 
-def export_href(view: str, spec: dict, lang: str, kind: str = "table") -> str:
-    return f"/export/{view}.csv?" + urlencode({"spec": json.dumps(spec, ensure_ascii=False), "lang": lang, "kind": kind})
+def export_href(view: str, spec: dict, lang: str, kind: str = "table", cell: dict | None = None) -> str:
+    query = {"spec": json.dumps(spec, ensure_ascii=False), "lang": lang, "kind": kind}
+    if cell:
+        query["cell"] = json.dumps(cell, ensure_ascii=False)
+    return f"/export/{view}.csv?" + urlencode(query)
 
 
 def _refuse(message: str, status: int = 400) -> Response:
@@ -39,13 +42,16 @@ def export_csv(view: str):
     lang = normalise_language(request.args.get("lang"))
     try:
         spec = QuerySpec.from_json(request.args.get("spec", ""))
+        cell = json.loads(request.args.get("cell") or "{}")
+        if not isinstance(cell, dict):
+            raise SpecError("cell must be an object of level: member")
     except (SpecError, ValueError, TypeError) as error:
         return _refuse(f"invalid export request: {error}")
     cubes = engine()
     line = filters_line(spec, lang, lambda ref, key: cubes.member_label(spec.cube, ref, key, lang))
     if kind == "records":
         frames = (batch.rename(columns=record_headers(spec.cube, batch.columns, lang))
-                  for batch in cubes.iter_records(spec))
+                  for batch in cubes.iter_records(spec, cell=cell))
     elif spec.columns:
         frames = [pivot_displayed(cubes.pivot(spec), spec, lang)]
     else:

@@ -65,6 +65,11 @@ def _measure_columns(state: PivotState, wide: pd.DataFrame) -> list[dict]:
     return [{"field": m, "measure": m, "members": [], "label_zh": [], "label_en": []} for m in state.measures]
 
 
+def _measure_fields(rows: list[dict]) -> set[str]:
+    """The number columns of the grid rows: everything but the ids, depths, keys and labels."""
+    return {k for k in (rows[0] if rows else {}) if not k.startswith(("_", "key", "row"))}
+
+
 def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
     shown = wide[wide["_row_depth"] <= state.shown_depth()].reset_index(drop=True)
     out = pd.DataFrame({"_id": shown.index.astype(str), "_row_depth": shown["_row_depth"]})
@@ -100,7 +105,7 @@ def draw_pivot(query):
         lang,
         domLayout="autoHeight",
         getRowId={"function": "params.data._id"},
-        getRowStyle={"styleConditions": [{"condition": f"params.data._row_depth < {len(state.rows)}",
+        getRowStyle={"styleConditions": [{"condition": f"params.data._row_depth < {state.shown_depth()}",
                                           "style": {"fontWeight": "600",
                                                     "backgroundColor": "var(--mantine-color-default-hover)"}}]},
     )
@@ -112,6 +117,8 @@ def draw_pivot(query):
     Output("pivot-records", "rowData"),
     Output("pivot-records", "columnDefs"),
     Output("pivot-records-title", "children"),
+    Output("pivot-cell-export", "href"),
+    Output("pivot-cell-export", "display"),
     Input("pivot-grid", "cellClicked"),
     State("pivot-grid", "rowData"),
     State("pivot-query", "data"),
@@ -121,11 +128,9 @@ def show_records(cell, rows, query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
     field = (cell or {}).get("colId", "")
-    if "|" not in field:
-        return no_update, no_update, no_update
-    row = next((r for r in rows if r["_id"] == cell.get("rowId")), None)
-    if row is None:
-        return no_update, no_update, no_update
+    row = next((r for r in rows if r["_id"] == (cell or {}).get("rowId")), None)
+    if row is None or field not in _measure_fields(rows):
+        return (no_update,) * 5
     where = {ref: row[f"key{i}"] for i, ref in enumerate(state.rows) if row.get(f"key{i}") is not None}
     members = field.split("|")[:-1]
     if members and members[0] != TOTAL_KEY:
@@ -137,7 +142,8 @@ def show_records(cell, rows, query):
     headers = record_headers(PIVOT_CUBE, records.columns, lang)
     columns = [{"field": c, "headerName": headers[c]} for c in records.columns]
     return (json_rows(records), columns,
-            t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)))
+            t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)),
+            export_href("pivot", spec, lang, "records", where), "inline")
 
 
 @callback(

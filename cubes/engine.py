@@ -99,12 +99,13 @@ class Engine:
         frame.attrs["total_rows"] = int(self._run(count_sql, count_params)["n"].iloc[0])
         return frame
 
-    def iter_records(self, spec: QuerySpec | dict, scope: Scope | None = None,
+    def iter_records(self, spec: QuerySpec | dict, scope: Scope | None = None, cell: dict | None = None,
                      batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
-        """Every record behind the spec's slice, in batches, for exports too large for one frame.
-        The cursor stays open while the caller iterates and is closed when it stops."""
+        """Every record behind the spec's slice (or one cell of it), in batches, for exports too
+        large for one frame. The cursor stays open while the caller iterates and is closed when it stops."""
         spec = _spec(spec)
-        sql, params, _count_sql, _count_params = compile_records(spec.definition, spec, {}, scope, 2**62, 0)
+        sql, params, _count_sql, _count_params = compile_records(spec.definition, spec, dict(cell or {}), scope,
+                                                                 2**62, 0)
         cur = self._cursor()
         try:
             reader = cur.sql(sql, params=params).to_arrow_reader(batch_rows)

@@ -43,6 +43,33 @@ def filters_line(spec: QuerySpec, lang: str, member_label) -> str:
     return f"{FILTERS_TITLE[lang]}: {'; '.join(parts) if parts else NO_FILTERS[lang]}"
 
 
+# Headers of the source columns that drill-through and record exports show (cube drill_columns).
+RECORD_COLUMNS = {
+    "kind": ("记录类型", "Record type"), "record_id": ("记录号", "Record id"), "d": ("日期", "Date"),
+    "customer_id": ("客户号", "Customer id"), "policy_id": ("保单号", "Policy id"), "agent_id": ("营销员工号", "Agent id"),
+    "product_code": ("产品代码", "Product"), "channel_code": ("渠道", "Channel"), "branch_id": ("网点", "Branch"),
+    "status": ("保单状态", "Policy status"), "lead_source": ("线索来源", "Lead source"),
+    "event_type": ("服务类型", "Event type"), "service_channel": ("服务渠道", "Service channel"),
+    "vip_tier": ("VIP等级", "VIP tier"), "acquisition_source": ("获客来源", "Acquisition source"),
+}
+
+
+def record_headers(cube_name: str, columns, lang: str) -> dict[str, str]:
+    """Display headers of record columns: the fixed ones above, a measure's own column by its label."""
+    cube = cube_by_name(cube_name)
+    by_column = {m.column: m for m in cube.measures if m.column}
+    index = 0 if lang == "zh" else 1
+    headers = {}
+    for column in columns:
+        if column in RECORD_COLUMNS:
+            headers[column] = RECORD_COLUMNS[column][index]
+        elif column in by_column:
+            headers[column] = (by_column[column].label_zh, by_column[column].label_en)[index]
+        else:
+            headers[column] = column
+    return headers
+
+
 DECIMALS = {"money": 2, "int": 0, "pct": 6, "float": 4}  # what a reader needs, without float noise
 
 

@@ -65,7 +65,9 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 style={"width": "100%"},
             )),
             dmc.Text(t("pivot.cell_hint", lang), size="sm", c="dimmed"),
-            dmc.Title(id="pivot-records-title", order=4),
+            dmc.Group([dmc.Title(id="pivot-records-title", order=4),
+                       dmc.Anchor(t("export.records", lang), id="pivot-cell-export", href="#", size="xs",
+                                  display="none")]),
             dag.AgGrid(
                 id="pivot-records",
                 rowData=[],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+import requests
 
 from tests.e2e.conftest import console_errors, screenshot
 
@@ -60,6 +61,9 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
                        [first["key0"], first["key1"]])
     dashboard.wait_for_contains_text("#pivot-records-title", f"共 {count:,} 条", timeout=30)
     assert len(_grid_rows(dashboard, "pivot-records")) == min(count, 200)
+    export = requests.get(dashboard.find_element("#pivot-cell-export").get_attribute("href"), timeout=60)
+    assert export.status_code == 200
+    assert len(export.content.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, records
 
     dashboard.find_element("#pivot-swap").click()
     swapped = _wait_for_column(dashboard, "pivot-grid", "east|agency|written_premium")
