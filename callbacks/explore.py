@@ -61,7 +61,7 @@ def _compared(frame: pd.DataFrame, state: ExploreState, lang: str):
 def _compare_grid(keys, labels, series: dict, measure: str, lang: str) -> tuple[list, list, dict]:
     definition = cube_by_name(EXPLORE_CUBE).measure(measure)
     names = list(series)
-    columns = [{"field": "member", "headerName": t("explore.member", lang), "flex": 2}]
+    columns = [{"field": "member", "headerName": t("explore.member", lang), "flex": 2, "minWidth": 110}]
     columns += [number_column(f"s{i}", f"{'AB'[i]}: {name}", definition.fmt, flex=1) for i, name in enumerate(names)]
     rows = [{"member": label, **{f"s{i}": series[name][j] for i, name in enumerate(names)}}
             for j, label in enumerate(labels)]
@@ -78,7 +78,7 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
     body, total = frame[frame["_row_depth"] > 0], frame[frame["_row_depth"] == 0]
     label_col = f"{level}|{lang}"
     columns = [
-        {"field": "member", "headerName": t("explore.member", lang), "flex": 2},
+        {"field": "member", "headerName": t("explore.member", lang), "flex": 2, "minWidth": 110},
         number_column("value", definition.label_zh if lang == "zh" else definition.label_en, definition.fmt, flex=1),
     ]
     grand = float(total[measure].iloc[0]) if len(total) else None

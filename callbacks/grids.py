@@ -11,7 +11,8 @@ NUMBER_FORMATS = {"money": ",.0f", "int": ",.0f", "pct": ".2%", "float": ",.2f"}
 
 def number_column(field: str, header: str, fmt: str, **extra) -> dict:
     pattern = NUMBER_FORMATS.get(fmt, NUMBER_FORMATS["float"])
-    return {"field": field, "headerName": header, "type": "rightAligned",
+    # A minimum width keeps numbers whole on a narrow screen: the grid scrolls sideways instead.
+    return {"field": field, "headerName": header, "type": "rightAligned", "minWidth": 150 if fmt == "money" else 110,
             "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')(params.value)"},
             **extra}
 
