@@ -108,9 +108,6 @@ def parse(query: dict[str, str]) -> ExploreState:
     return ExploreState(measure, dimension, path, chart, int(top), slice_level, members, compare, tuple(invalid))
 
 
-def parse_search(search: str | None) -> ExploreState:
-    return parse(dict(parse_qsl((search or "").lstrip("?"))))
-
 
 def with_state(search: str | None, state: ExploreState) -> str:
     """`search` with the page's parameters replaced by `state`'s; defaults are left out of the URL."""

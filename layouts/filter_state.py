@@ -87,9 +87,6 @@ def parse(query: dict[str, str]) -> FilterState:
     return FilterState(tuple(members), start, end, tuple(invalid))
 
 
-def parse_search(search: str | None) -> FilterState:
-    return parse(dict(parse_qsl((search or "").lstrip("?"))))
-
 
 def without_members(state: FilterState, key: str, unknown: set[str]) -> FilterState:
     """The state with `unknown` members of one filter dropped (and reported as invalid)."""
