@@ -26,7 +26,7 @@ def base_layout(fig: go.Figure) -> go.Figure:
         template="plotly_white",
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 10, "r": 10, "t": 36, "b": 10},  # room for the mode bar above the plot
+        margin={"l": 10, "r": 10, "t": 16, "b": 10},
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},  # below any tick labels
         font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
         colorway=SERIES_COLOURS,

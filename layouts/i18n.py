@@ -114,6 +114,10 @@ GRID_TEXT = {
 }
 
 
+# Plotly's mode bar speaks only English and the CSV links already export every chart: leave it out.
+GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
+
+
 def grid_options(lang: str, **options) -> dict:
     """AG Grid options every grid shares: dotted field names as plain keys, texts in `lang`."""
     return {"suppressFieldDotNotation": True, "localeText": GRID_TEXT.get(lang, {}), **options}

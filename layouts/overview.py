@@ -8,7 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from layouts.export_links import export_links
-from layouts.i18n import normalise_language, t
+from layouts.i18n import GRAPH_CONFIG, normalise_language, t
 
 KPI_CARDS = (
     "written_premium", "fyp", "renewal_premium", "ape", "persistency_13",
@@ -33,7 +33,7 @@ def chart_card(graph_id: str, title_key: str, lang: str, height: int = 340) -> d
     return dmc.Card(
         [
             dmc.Text(t(title_key, lang), fw=600, mb="xs"),
-            dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": f"{height}px"})),
+            dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})),
             export_links(graph_id, lang, chart=True),
         ],
         withBorder=True,
