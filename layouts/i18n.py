@@ -96,7 +96,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kpi.contribution": {"zh": "客户贡献", "en": "Contribution"},
     "kpi.customers": {"zh": "活跃客户数", "en": "Active customers"},
     "kpi.in_force_at_end": {"zh": "期末有效保单数", "en": "In-force policies at period end"},
-    "kpi.vip_customers": {"zh": "活跃VIP客户（现等级）", "en": "Active VIP customers (current tier)"},
+    "kpi.vip_customers": {"zh": "活跃VIP（现等级）", "en": "Active VIPs (current tier)"},
 }
 
 
