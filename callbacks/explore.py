@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
 import pandas as pd
@@ -17,6 +16,7 @@ from callbacks.filters import cube_filters, current_filters
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
+from layouts.url_query import encode, query_of
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _known_path(state: ExploreState) -> tuple[ExploreState, str | None]:
 
 def _crumbs(state: ExploreState, query: dict, lang: str) -> list:
     """The drill path as links: each leads to the view at that depth (so back and forward work too)."""
-    search = "?" + urlencode(query) if query else ""
+    search = encode(query)
     names = [t("explore.all_members", lang)]
     for depth, member in enumerate(state.path):
         labels = engine().members(EXPLORE_CUBE, state.levels()[depth])
@@ -157,7 +157,7 @@ def draw_explore(query):
     prevent_initial_call=True,
 )
 def navigate(click, measure, dimension, chart, top, slice_level, slice_members, compare, search):
-    state, _ = _known_path(parse(dict(parse_qsl((search or "").lstrip("?")))))
+    state, _ = _known_path(parse(query_of(search)))
     trigger = ctx.triggered_id
     path = state.path
     if trigger == "explore-chart-graph":

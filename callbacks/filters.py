@@ -5,8 +5,6 @@ filters with malformed values and members unknown to the warehouse dropped.
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 import dash_mantine_components as dmc
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
@@ -14,6 +12,7 @@ from callbacks.engine import engine
 from cubes.catalog import cube_by_name
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters, without_members
 from layouts.i18n import bad_param_notices, join_list, normalise_language, t
+from layouts.url_query import query_of
 
 FILTER_CUBE = "policies"  # has every globally filtered level; its members are the valid choices
 
@@ -40,10 +39,6 @@ def cube_filters(cube: str, state: FilterState) -> list[dict]:
     if state.start or state.end:
         filters.append({"dim": "time.month", "op": "between", "values": [state.start, state.end]})
     return filters
-
-
-def _query(search: str | None) -> dict:
-    return dict(parse_qsl((search or "").lstrip("?")))
 
 
 def _member_labels(level: str, lang: str) -> dict[str, str]:
@@ -82,7 +77,7 @@ def _chips(state: FilterState, lang: str) -> list:
     Input("url", "search"),
 )
 def show_filters(search):
-    query = _query(search)
+    query = query_of(search)
     lang = normalise_language(query.get("lang"))
     state = current_filters(query)
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]

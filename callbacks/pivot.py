@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from urllib.parse import parse_qsl
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, no_update
@@ -15,8 +14,9 @@ from callbacks.grids import json_rows, number_column
 from cubes.catalog import cube_by_name
 from cubes.export import record_headers
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
-from layouts.pivot import level_label
+from layouts.cube_labels import level_label
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
+from layouts.url_query import query_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _heat_style(values: pd.Series, depth: int) -> dict:
 
 def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: str) -> list[dict]:
     cube = cube_by_name(PIVOT_CUBE)
-    defs = [{"field": f"row{i}", "headerName": level_label(ref, lang), "pinned": "left", "minWidth": 120}
+    defs = [{"field": f"row{i}", "headerName": level_label(PIVOT_CUBE, ref, lang), "pinned": "left", "minWidth": 120}
             for i, ref in enumerate(state.rows[: state.shown_depth()])]
     groups: dict[tuple, dict] = {}
     for column in meta:
@@ -158,7 +158,7 @@ def show_records(cell, rows, query):
     prevent_initial_call=True,
 )
 def change_pivot(rows, columns, measures, heat, depth, _swap, search):
-    state = parse(dict(parse_qsl((search or "").lstrip("?"))))
+    state = parse(query_of(search))
     if ctx.triggered_id == "pivot-swap":
         return with_state(search, state.swapped())
     rows, columns = tuple(rows or state.rows), tuple(c for c in (columns or ()) if c not in (rows or ()))

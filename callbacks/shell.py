@@ -1,28 +1,22 @@
 """Shell callbacks: the language lives in the URL (?lang=en), the theme in the browser's storage."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 import dash
 from dash import ALL, Input, Output, State, callback, ctx
 
 from layouts.filter_state import DATE_KEYS, FILTER_KEYS
 from layouts.i18n import DEFAULT_LANGUAGE, normalise_language, t
+from layouts.url_query import encode, query_of, search_with
 
 GLOBAL_KEYS = FILTER_KEYS + DATE_KEYS  # what stays in the URL when moving to another page
 
 
 def _with_lang(search: str | None, lang: str) -> str:
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    if lang == DEFAULT_LANGUAGE:
-        params.pop("lang", None)
-    else:
-        params["lang"] = lang
-    return f"?{urlencode(params, safe=',')}" if params else ""
+    return search_with(search, ("lang",), {} if lang == DEFAULT_LANGUAGE else {"lang": lang})
 
 
 def _global_part(search: str | None) -> str:
-    return urlencode({k: v for k, v in parse_qsl((search or "").lstrip("?")) if k in GLOBAL_KEYS}, safe=",")
+    return encode({k: v for k, v in query_of(search).items() if k in GLOBAL_KEYS})
 
 
 @callback(
@@ -43,7 +37,7 @@ def sync_language(search, switched):
         lang = normalise_language(switched)
         search = _with_lang(search, lang)
     else:
-        lang = normalise_language(dict(parse_qsl((search or "").lstrip("?"))).get("lang"))
+        lang = normalise_language(query_of(search).get("lang"))
     pages = list(dash.page_registry.values())
     names = [t(page["name"], lang) for page in pages]
     hrefs = [page["relative_path"] + _with_lang(_global_part(search), lang) for page in pages]

@@ -12,10 +12,10 @@ to the default and is listed in `invalid` so the page can say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
 
 from cubes.catalog import cube_by_name
 from cubes.model import level_ref
+from layouts.url_query import search_with
 
 EXPLORE_CUBE = "policies"
 CHARTS = ("bar", "line", "pie")
@@ -108,10 +108,9 @@ def parse(query: dict[str, str]) -> ExploreState:
     return ExploreState(measure, dimension, path, chart, int(top), slice_level, members, compare, tuple(invalid))
 
 
-
 def with_state(search: str | None, state: ExploreState) -> str:
     """`search` with the page's parameters replaced by `state`'s; defaults are left out of the URL."""
-    params = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in PAGE_KEYS}
+    params = {}
     defaults = ExploreState()
     for key, value, default in (("measure", state.measure, defaults.measure),
                                 ("dim", state.dimension, defaults.dimension),
@@ -123,4 +122,4 @@ def with_state(search: str | None, state: ExploreState) -> str:
                                 ("compare", "1" if state.compare else "", "")):
         if value != default:
             params[key] = value
-    return f"?{urlencode(params, safe=',')}" if params else ""
+    return search_with(search, PAGE_KEYS, params)

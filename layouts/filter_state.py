@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+
+from layouts.url_query import search_with
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,7 @@ def to_query(state: FilterState) -> dict[str, str]:
 
 def merge_search(search: str | None, state: FilterState) -> str:
     """`search` with its filter parameters replaced by `state`'s, every other parameter kept."""
-    params = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in FILTER_KEYS + DATE_KEYS}
-    params.update(to_query(state))
-    return f"?{urlencode(params, safe=',')}" if params else ""
+    return search_with(search, FILTER_KEYS + DATE_KEYS, to_query(state))
 
 
 def spec_filters(state: FilterState, cube_levels: Collection[str]) -> tuple[list[dict], list[str]]:

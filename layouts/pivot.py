@@ -9,21 +9,17 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from cubes.catalog import cube_by_name
-from layouts.cube_labels import level_label as cube_level_label
+from layouts.cube_labels import level_label
 from layouts.export_links import export_links
 from layouts.i18n import grid_options, normalise_language, t
 from layouts.pivot_state import MAX_LEVELS, MAX_MEASURES, PIVOT_CUBE, levels, measures, parse
-
-
-def level_label(ref: str, lang: str) -> str:
-    return cube_level_label(PIVOT_CUBE, ref, lang)
 
 
 def layout(lang: str | None = None, **query) -> dmc.Stack:
     lang = normalise_language(lang)
     state = parse(query)
     cube = cube_by_name(PIVOT_CUBE)
-    level_options = [{"value": ref, "label": level_label(ref, lang)} for ref in levels()]
+    level_options = [{"value": ref, "label": level_label(PIVOT_CUBE, ref, lang)} for ref in levels()]
     controls = dmc.Group(
         [
             dmc.MultiSelect(id="pivot-rows", label=t("pivot.rows", lang), data=level_options, value=list(state.rows),
@@ -38,7 +34,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
         align="flex-end",
         gap="sm",
     )
-    depth_choices = [{"value": str(d), "label": level_label(ref, lang)} for d, ref in enumerate(state.rows, start=1)]
+    depth_choices = [{"value": str(d), "label": level_label(PIVOT_CUBE, ref, lang)} for d, ref in enumerate(state.rows, start=1)]
     return dmc.Stack(
         [
             dcc.Store(id="pivot-query", data={**query, "lang": lang}),

@@ -7,10 +7,10 @@ Checked against the cube definition only; unknown names fall back to defaults an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from urllib.parse import parse_qsl, urlencode
 
 from cubes.catalog import cube_by_name
 from cubes.model import level_ref
+from layouts.url_query import search_with
 
 PIVOT_CUBE = "policies"
 PAGE_KEYS = ("rows", "cols", "measures", "heat", "depth")
@@ -77,7 +77,7 @@ def parse(query: dict[str, str]) -> PivotState:
 
 
 def with_state(search: str | None, state: PivotState) -> str:
-    params = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in PAGE_KEYS}
+    params = {}
     default = PivotState()
     for key, value, fallback in (("rows", ",".join(state.rows), ",".join(default.rows)),
                                  ("cols", ",".join(state.columns), ",".join(default.columns)),
@@ -86,4 +86,4 @@ def with_state(search: str | None, state: PivotState) -> str:
                                  ("depth", str(state.depth), "0")):
         if value != fallback:
             params[key] = value
-    return f"?{urlencode(params, safe=',')}" if params else ""
+    return search_with(search, PAGE_KEYS, params)
