@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cubes.cache import ResultCache
 from cubes.engine import Engine
+from cubes.scope import Access
 from data.warehouse import warehouse_path
 
 RESULT_CACHE = ResultCache()
@@ -23,3 +24,8 @@ def engine() -> Engine:
         if path not in _engines:
             _engines[path] = Engine(path, cache=RESULT_CACHE)
         return _engines[path]
+
+
+def current_access() -> Access:
+    """The calling user's row scope and PII rights (unrestricted until sign-in exists)."""
+    return Access()

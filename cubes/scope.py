@@ -28,3 +28,12 @@ class Scope:
 
     def key(self) -> str:
         return json.dumps(self.allowed, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one caller may read: the row scope, and whether personal data (name, phone, ID number)
+    is shown whole or masked."""
+
+    scope: Scope | None = None
+    show_pii: bool = True

@@ -5,6 +5,8 @@ key itself rather than raising and breaking a page.
 """
 from __future__ import annotations
 
+from layouts import agents_messages, contribution_messages, customer_messages
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
@@ -116,6 +118,11 @@ GRID_TEXT = {
 
 # Plotly's mode bar speaks only English and the CSV links already export every chart: leave it out.
 GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
+
+
+# Each analytical page keeps its own texts beside its layout; one catalogue serves them all.
+for _page_messages in (contribution_messages, agents_messages, customer_messages):
+    MESSAGES.update(_page_messages.MESSAGES)
 
 
 def grid_options(lang: str, **options) -> dict:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import dash
 
-from layouts import explore, overview, pivot
+from layouts import agents, contribution, customer, explore, overview, pivot
 
 PAGES = (
     ("overview", "/", overview.layout, "nav.overview"),
     ("explore", "/explore", explore.layout, "nav.explore"),
     ("pivot", "/pivot", pivot.layout, "nav.pivot"),
+    ("contribution", "/contribution", contribution.layout, "nav.contribution"),
+    ("agents", "/agents", agents.layout, "nav.agents"),
+    ("customer", "/customer", customer.layout, "nav.customer"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Callbacks of the Contribution & cost to serve page."""
