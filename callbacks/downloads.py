@@ -19,7 +19,7 @@ from cubes.spec import QuerySpec
 from layouts.i18n import normalise_language
 
 blueprint = Blueprint("downloads", __name__)
-VIEWS = ("overview", "explore", "pivot")
+VIEWS = ("overview", "explore", "pivot", "contribution", "agents", "customer")
 KINDS = ("table", "records")
 
 
