@@ -1,6 +1,6 @@
 """The DuckDB engine: answers QuerySpecs over one warehouse file.
 
-    engine = Engine(path)                       # read-only; safe to share between threads
+    engine = Engine(path, rollups=None)         # read-only; safe to share between threads
     engine.query(spec, scope=None)              # flat rows: keys, zh/en labels, measures
     engine.pivot(spec, scope=None)              # rows x (column members, measure) for a grid
     engine.drill_through(spec, cell, scope=None, limit=100, offset=0)
@@ -8,7 +8,10 @@
     engine.whale_curve(spec, scope=None, points=100)
     engine.describe()                           # cubes, dimensions, levels, member counts, measures
 
-`spec` is a QuerySpec or its dict. Each call opens its own cursor on the shared read-only
+`spec` is a QuerySpec or its dict. `query`, `pivot`, `members` and `whale_curve` answer from a
+pre-aggregated rollup (cubes/rollups.py) when one built from the current definitions answers the
+spec exactly (`rollup_for(spec, scope)` names it); `rollups=False` (or env POLICYCUBE_ROLLUPS=0)
+always reads raw rows. Each call opens its own cursor on the shared read-only
 connection. When the file changes (a reload), the next call reconnects and the data version in
 the cache key changes, so no stale answer is served. The key also holds the warehouse path and
 a fingerprint of the cube definitions (their SQL, with the company rules compiled in), so a new
@@ -30,6 +33,7 @@ from cubes.catalog import all_cubes, cube_by_name, definitions_fingerprint
 from cubes.frames import finish, natural_rank, pivot
 from cubes.labels import MemberLabels, load_member_labels
 from cubes.model import SpecError, level_ref
+from cubes.rollups import META_TABLE, Built, fingerprint, match, rollup_cube, rollups_of
 from cubes.scope import Scope
 from cubes.spec import QuerySpec
 from cubes.sql import compile_query, compile_records, compile_slice, level_expr, plan
@@ -39,8 +43,9 @@ WAREHOUSE = "warehouse"  # the attached warehouse's catalog name
 
 
 class Engine:
-    def __init__(self, path: str | Path, cache: ResultCache | None = None):
+    def __init__(self, path: str | Path, cache: ResultCache | None = None, rollups: bool | None = None):
         self.path = Path(path)
+        self.rollups = rollups if rollups is not None else os.environ.get("POLICYCUBE_ROLLUPS", "1") != "0"
         if not self.path.exists():
             raise FileNotFoundError(f"warehouse file not found: {self.path}")
         self.cache = cache or ResultCache()
@@ -48,6 +53,7 @@ class Engine:
         self._con = None
         self._version = None
         self._labels: dict = {}
+        self._built: list[Built] | None = None
 
     # --- connection and data version ---------------------------------------------------------------
     def data_version(self) -> str:
@@ -62,6 +68,7 @@ class Engine:
                 self._con = _attach_readonly(self.path)
                 self._version = version
                 self._labels = {}
+                self._built = None
             cur = self._con.cursor()
         cur.execute(f"USE {WAREHOUSE}")
         return cur
@@ -74,7 +81,8 @@ class Engine:
             cur.close()
 
     def _cached(self, kind: str, parts: tuple, compute):
-        key = self.cache.key(kind, str(self.path), self.data_version(), definitions_fingerprint(), *parts)
+        key = self.cache.key(kind, str(self.path), self.data_version(), definitions_fingerprint(),
+                             f"rollups={self.rollups}", *parts)
         return self.cache.get_or_compute(key, compute)
 
     # --- public API ----------------------------------------------------------------------------------
@@ -157,10 +165,40 @@ class Engine:
         return self._cached("whale", (flat.cache_key(), _scope_key(scope), str(points)),
                             lambda: self._whale(flat, scope, points))
 
+    def rollup_for(self, spec: QuerySpec | dict, scope: Scope | None = None) -> str | None:
+        """The rollup table `query` answers the spec from, or None when it reads raw rows."""
+        spec = _spec(spec)
+        built = match(spec.definition, spec, scope, self._built_rollups()) if self.rollups else None
+        return built.rollup.table if built else None
+
     # --- implementation ------------------------------------------------------------------------------
+    def _built_rollups(self) -> list[Built]:
+        """The rollup tables of this warehouse built from the current definitions (read once per version)."""
+        self._cursor().close()  # reconnects (and forgets the list) when the file changed
+        if self._built is None:
+            self._built = self._read_built()
+        return self._built
+
+    def _read_built(self) -> list[Built]:
+        if self._run("SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = $db AND table_name = $t",
+                     {"db": WAREHOUSE, "t": META_TABLE})["n"].iloc[0] == 0:
+            return []
+        meta = self._run(f"SELECT table_name, fingerprint, row_count, month_levels FROM {META_TABLE}", {})
+        current = {r.table: (r, fingerprint(cube_by_name(r.cube), r))
+                   for c in all_cubes() for r in rollups_of(c)}
+        return [Built(current[row.table_name][0], int(row.row_count), frozenset(row.month_levels))
+                for row in meta.itertuples(index=False)
+                if row.table_name in current and current[row.table_name][1] == row.fingerprint]
+
+    def _source_cube(self, spec: QuerySpec, scope: Scope | None):
+        """The cube to compile the spec against: its rollup's when one answers it exactly."""
+        cube = spec.definition
+        built = match(cube, spec, scope, self._built_rollups()) if self.rollups else None
+        return rollup_cube(cube, built.rollup) if built else cube
+
     def _query(self, spec: QuerySpec, scope: Scope | None) -> pd.DataFrame:
         cube = spec.definition
-        sql, params, pl = compile_query(cube, spec, scope)
+        sql, params, pl = compile_query(self._source_cube(spec, scope), spec, scope)
         raw = self._run(sql, params)
         frame = finish(raw, cube, pl, {ref: self._member_labels(cube, ref) for ref in pl.levels})
         frame.attrs["labels"] = column_labels(cube, frame.columns)
@@ -178,8 +216,11 @@ class Engine:
             sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
             params = {}
         else:
-            sql, params = compile_slice(cube, QuerySpec(cube.name, (cube.measures[0].name,)), scope,
-                                        f"DISTINCT {level_expr(cube, ref, cube.date_column)} AS key")
+            # the members of a level are the same in a rollup keeping it (flow rows keep every key)
+            asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))
+            source = self._source_cube(asked, scope)
+            sql, params = compile_slice(source, asked, scope,
+                                        f"DISTINCT {level_expr(source, ref, cube.date_column)} AS key")
         keys = self._run(sql, params)["key"].dropna()
         labels = self._member_labels(cube, ref)
         keys = keys.iloc[natural_rank(keys, labels).argsort(kind="mergesort")].reset_index(drop=True)
@@ -197,8 +238,7 @@ class Engine:
         return counts
 
     def _whale(self, spec: QuerySpec, scope: Scope | None, points: int) -> pd.DataFrame:
-        cube = spec.definition
-        sql, params = compile_slice(cube, spec, scope, "contribution")
+        sql, params = compile_slice(self._source_cube(spec, scope), spec, scope, "contribution")
         values = self._run(sql, params)["contribution"].sort_values(ascending=False).to_numpy()
         n = len(values)
         total = values.sum() if n else 0.0

@@ -31,13 +31,16 @@ def finish(frame: pd.DataFrame, cube: Cube, pl: Plan, labels: dict[str, MemberLa
     if spec.top and not spec.top.others:
         frame = frame[~((frame[top_level] == OTHERS) & ~aggregated(frame, pl, top_level))].reset_index(drop=True)
     for ref in pl.levels:
-        total = aggregated(frame, pl, ref)
+        total = aggregated(frame, pl, ref).to_numpy()
+        keys = frame[ref].astype(object).to_numpy()
+        as_text = cube.level(ref)[1].dtype == "str"
         for i, lang in enumerate(LANGS):
-            frame[f"{ref}|{lang}"] = [
-                TOTAL[i] if is_total else NONE_LABEL[i] if _missing(key) else OTHERS_LABEL[i] if key == OTHERS
-                else labels[ref].name(str(key) if cube.level(ref)[1].dtype == "str" else key, i)
-                for key, is_total in zip(frame[ref], total)
-            ]
+            def label(key, i=i):
+                return (NONE_LABEL[i] if _missing(key) else OTHERS_LABEL[i] if key == OTHERS
+                        else labels[ref].name(str(key) if as_text else key, i))
+            named = {}  # each member's label once: a wide result repeats members on many rows
+            frame[f"{ref}|{lang}"] = [TOTAL[i] if is_total else named[key] if key in named
+                                      else named.setdefault(key, label(key)) for key, is_total in zip(keys, total)]
     if spec.compare in ("yoy", "prev"):
         for m in spec.measures:
             now, before = frame[m].astype("float64"), frame[f"{m}__prior"].astype("float64")
@@ -84,7 +87,9 @@ def natural_rank(keys: pd.Series, member_labels: MemberLabels) -> pd.Series:
     members = [k for k in keys.unique() if not _missing(k) and k != OTHERS]
     ranked = sorted(members, key=lambda k: (member_labels.rank(str(k)), k))
     position = {k: i for i, k in enumerate(ranked)}
-    return keys.map(lambda k: len(position) + 1 if _missing(k) else position.get(k, len(position))).astype(int)
+    # a plain loop over objects: Series.map on arrow strings casts every result back pointwise
+    ranks = [len(position) + 1 if _missing(k) else position.get(k, len(position)) for k in keys.astype(object)]
+    return pd.Series(np.asarray(ranks, dtype=int), index=keys.index)
 
 
 def _sibling_value(frame: pd.DataFrame, pl: Plan, ref: str, measure: str) -> pd.Series | None:
@@ -113,6 +118,8 @@ def pivot(frame: pd.DataFrame, pl: Plan) -> pd.DataFrame:
     if not pl.columns:
         return frame
     spec = pl.spec
+    frame = frame.copy(deep=False)
+    frame.attrs = {}  # pandas deep-copies attrs on every operation: the query's labels, hundreds of times
     parts = []
     for ref in pl.columns:
         total = aggregated(frame, pl, ref)
@@ -122,16 +129,24 @@ def pivot(frame: pd.DataFrame, pl: Plan) -> pd.DataFrame:
     row_cols = list(pl.rows) + [f"{ref}|{lang}" for ref in pl.rows for lang in LANGS]
     if "_row_depth" in frame:
         row_cols.append("_row_depth")
-    keyed = frame.assign(_col=col_key.to_numpy())
-    out = keyed[row_cols].drop_duplicates().reset_index(drop=True)
-    columns = []
-    for key, first in keyed.drop_duplicates("_col").set_index("_col").iterrows():
-        part = keyed[keyed["_col"] == key]
+    keyed = frame.assign(_col=col_key.to_numpy()).reset_index(drop=True)
+    base = keyed[row_cols].drop_duplicates().reset_index(drop=True)
+    # one pass: each row's position in `base` (first appearance, as drop_duplicates keeps them)
+    position = keyed.groupby(row_cols, dropna=False, sort=False).ngroup().to_numpy()
+    heads = [*pl.columns, *(f"{ref}|{lang}" for ref in pl.columns for lang in LANGS)]
+    firsts = dict(zip(keyed.drop_duplicates("_col")["_col"], keyed.drop_duplicates("_col")[heads].astype(object)
+                      .to_dict("records")))
+    values = keyed[list(spec.measures)]
+    fields, columns = {}, []
+    for key, rows in keyed.groupby("_col", sort=False).indices.items():
+        part, first = values.iloc[rows], firsts[key]
+        at = position[rows]
         for m in spec.measures:
             field_name = f"{key}|{m}"
-            out = out.merge(part[row_cols + [m]].rename(columns={m: field_name}), on=row_cols, how="left")
+            fields[field_name] = part[m].set_axis(at).reindex(range(len(base)))
             columns.append({"field": field_name, "measure": m,
                             "members": [first[ref] for ref in pl.columns],
                             **{f"label_{lang}": [first[f"{ref}|{lang}"] for ref in pl.columns] for lang in LANGS}})
+    out = pd.concat([base, pd.DataFrame(fields, index=base.index)], axis=1)
     out.attrs["columns"] = columns
     return out

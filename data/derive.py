@@ -6,6 +6,7 @@
     mart_customer_month  per customer and calendar month: premium flows and the contribution
                          (贡献) = premium - claims paid - commission - acquisition cost
                                   - cost to serve + investment spread  (DOMAIN.md)
+    rollup_*             the cubes' pre-aggregations over all of the above (cubes/rollups.py)
 
 Booking conventions (when a flow lands in a month):
     premium, commission   month the premium was paid; commission = paid amount x rate of the
@@ -25,6 +26,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from cubes.catalog import all_cubes
+from cubes.rollups_build import build_rollups
 from data.config import VIP_METRICS, investment_return
 
 FACT_DATES = [
@@ -41,6 +44,7 @@ def derive(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     _write_calendar(con, params, first, last)
     _write_vip_tiers(con, params)
     _write_mart(con, params)
+    build_rollups(con, all_cubes())
 
 
 def _date_range(con, params: dict) -> tuple[dt.date, dt.date]:

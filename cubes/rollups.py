@@ -1,0 +1,224 @@
+"""Pre-aggregated rollups of a cube's source, and the matcher that answers a spec from one.
+
+A rollup (table rollup_<cube>_<name>, built by cubes/rollups_build.py at load time) groups the
+cube's source rows by the keys of some of its levels, the month of the event date and the row
+scope's columns, and keeps one column per measure it can answer:
+
+    sum        the measure's SUM(column) FILTER (WHERE where), pre-filtered, so summing it again
+               gives the raw answer at every level
+    stock      the same over the snapshot rows, which keep their exact date (`__part` 'opening'
+               or 'closing'); snapshots are stored at every month start and month end (and the
+               as-of date and its comparison-period ends), so any month-aligned period finds its
+    count_distinct  only of a column that is a stored level's key (an agent's id): the count of
+               the measure's rows per group, recounted as COUNT(DISTINCT key) over groups with any
+    ratio      recomputed from its two parts, when both are answerable
+
+To the compiler a rollup is just another cube (`rollup_cube`): same levels and measures by name,
+its source the rollup table, levels reading their stored key columns. The time levels over the
+event date keep their expressions: the rollup's date is the month's first day, which gives the
+same year, quarter and month (the builder checks this per level and records the ones that hold).
+So an answer from a rollup is the raw answer when `match` accepts the spec: every level it groups,
+filters or drills by is stored (or month-invariant), `between` bounds are whole months, every
+measure is answerable, and the row scope's keys are stored. Otherwise the engine reads raw rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, replace
+
+from cubes.model import Cube, Hierarchy, Level, Measure
+from cubes.scope import Scope
+from cubes.spec import QuerySpec
+from cubes.sql import plan
+
+META_TABLE = "rollup_meta"
+FLOW, OPENING, CLOSING = "flow", "opening", "closing"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """`levels`: level refs whose keys are stored (time levels over the event date need not be
+    listed: the month is always kept); `scope`: row-scope keys whose columns are stored (those the
+    cube has); `stocks`: whether it keeps snapshot rows (stock measures). A `materialized` rollup
+    stores the source's rows as they are (no levels listed): it answers every measure, level and
+    scope exactly, as long as no filter reaches inside the source (a cube's `inner_levels`)."""
+
+    cube: str
+    name: str
+    levels: tuple[str, ...]
+    scope: tuple[str, ...] = ("region", "branch")
+    stocks: bool = True
+    materialized: bool = False  # the source's own rows, stored (see `covers`)
+
+    @property
+    def table(self) -> str:
+        return f"rollup_{self.cube}_{self.name}"
+
+
+GEOGRAPHY = ("geography.region", "geography.province", "geography.city", "geography.branch")
+
+# Snapshot rows (stocks) at every month boundary multiply a rollup by its dates: only the coarser
+# rollups keep them.
+ROLLUPS = (
+    Rollup("policies", "region_line", ("geography.region", "geography.province", "channel", "product.line",
+                                       "work_month"), scope=("region",)),
+    Rollup("policies", "geo", GEOGRAPHY + ("channel", "product.line"), stocks=False),
+    Rollup("policies", "product", ("geography.region", "geography.province", "channel", "product.line",
+                                   "product.product"), scope=("region",), stocks=False),
+    Rollup("policies", "segment", ("geography.region", "sex", "age_band", "vip_tier", "tenure_band"),
+           scope=("region",), stocks=False),
+    Rollup("service", "geo_event", GEOGRAPHY + ("event_type", "service_channel", "work_month")),
+    Rollup("service", "segment", ("geography.region", "sex", "age_band", "vip_tier", "event_type"),
+           scope=("region",)),
+    # one row per customer over all months: the whale curve and customer slices without a period
+    Rollup("contribution", "customers", (), materialized=True),
+    Rollup("agents", "agent_month", ("agent.branch", "agent.team", "agent.agent", "grade", "work_month")
+           + GEOGRAPHY, scope=("region", "branch", "agent")),
+)
+
+
+def rollups_of(cube: str) -> tuple[Rollup, ...]:
+    return tuple(r for r in ROLLUPS if r.cube == cube)
+
+
+# --- stored column names ------------------------------------------------------------------------
+def level_column(ref: str) -> str:
+    return "lv_" + re.sub(r"\W", "_", ref)
+
+
+def measure_column(name: str) -> str:
+    return f"m_{name}"
+
+
+def scope_column(key: str) -> str:
+    return f"sc_{key}"
+
+
+def stored_scope(cube: Cube, rollup: Rollup) -> tuple[str, ...]:
+    """The row-scope keys whose columns the rollup keeps (those of its keys the cube has)."""
+    return tuple(key for key in rollup.scope if key in cube.scope_columns)
+
+
+def fingerprint(cube: Cube, rollup: Rollup) -> str:
+    """Ties a built table to the definitions it was built from: a changed formula, level or
+    company rule makes the table stale, and the engine then ignores it until it is rebuilt."""
+    return hashlib.sha256(repr((cube, rollup)).encode("utf-8")).hexdigest()[:16]
+
+
+# --- what a rollup can answer ---------------------------------------------------------------------
+def stored_levels(cube: Cube, rollup: Rollup) -> set[str]:
+    return {cube.canonical_level(ref) for ref in rollup.levels}
+
+
+def key_level(cube: Cube, rollup: Rollup, column: str) -> str | None:
+    """The stored level whose key is exactly the source column `column`, if any."""
+    for ref in stored_levels(cube, rollup):
+        if cube.level(ref)[1].expr.strip() == column.strip():
+            return ref
+    return None
+
+
+def storable(cube: Cube, rollup: Rollup, m: Measure) -> bool:
+    """Whether the rollup stores a column for `m` (ratios and 'sql' measures have none)."""
+    if m.kind == "sum" or (m.kind == "stock" and not m.distinct and rollup.stocks):
+        return True
+    return m.kind == "count_distinct" and key_level(cube, rollup, m.column) is not None
+
+
+def answerable(cube: Cube, rollup: Rollup, name: str) -> bool:
+    m = cube.measure(name)
+    if m.kind == "ratio":
+        return answerable(cube, rollup, m.numerator) and answerable(cube, rollup, m.denominator)
+    return storable(cube, rollup, m)
+
+
+def uses_stock(cube: Cube, name: str) -> bool:
+    m = cube.measure(name)
+    if m.kind == "ratio":
+        return uses_stock(cube, m.numerator) or uses_stock(cube, m.denominator)
+    return m.kind == "stock"
+
+
+def whole_months(low: str | None, high: str | None) -> bool:
+    """`between` bounds a month-grained date answers exactly: a month's first and last day."""
+    if low and dt.date.fromisoformat(low).day != 1:
+        return False
+    return not high or (dt.date.fromisoformat(high) + dt.timedelta(days=1)).day == 1
+
+
+@dataclass(frozen=True)
+class Built:
+    """A rollup table present in the warehouse and built from the current definitions."""
+
+    rollup: Rollup
+    rows: int
+    month_levels: frozenset  # time levels over the event date whose key the month's first day keeps
+
+
+def covers(cube: Cube, built: Built, spec: QuerySpec, scope: Scope | None) -> bool:
+    rollup = built.rollup
+    pl = plan(cube, spec)
+    refs = set(pl.levels) | {f.dim for f in pl.filters}  # the drill's path and shown level included
+    if rollup.materialized:
+        return not refs & set(cube.inner_levels)
+    stored = stored_levels(cube, rollup)
+    if not refs <= stored | built.month_levels:
+        return False
+    if any(f.op == "between" and not whole_months(*f.values) for f in pl.filters):
+        return False
+    if scope is not None and not {key for key, _ in scope.items()} <= set(stored_scope(cube, rollup)):
+        return False
+    measures = set(spec.measures) | ({spec.top.by} if spec.top else set())
+    if not all(answerable(cube, rollup, m) for m in measures):
+        return False
+    # snapshots are stored at month boundaries: a work month's (25th) end is not one of them
+    if any(uses_stock(cube, m) for m in measures):
+        return all("{date}" in cube.level(ref)[1].expr for ref in refs if cube.level(ref)[1].time)
+    return True
+
+
+def match(cube: Cube, spec: QuerySpec, scope: Scope | None, built: list[Built]) -> Built | None:
+    """The smallest built rollup of the cube that answers the spec exactly, or None (read raw rows)."""
+    candidates = [b for b in built if b.rollup.cube == cube.name and covers(cube, b, spec, scope)]
+    return min(candidates, key=lambda b: b.rows, default=None)
+
+
+# --- the rollup as a cube for the compiler ----------------------------------------------------------
+def rollup_source(cube: Cube, rollup: Rollup) -> str:
+    """The rollup's rows the compiler reads: the flows, and snapshot rows only at the dates the
+    query asks for (as the raw source makes them), so both give the same groups."""
+    parts = [f"__part = '{FLOW}'"]
+    if cube.calendar:
+        parts += [f"(__part = '{OPENING}' AND {cube.date_column} IN (SELECT d FROM ({{stock_dates}})))",
+                  f"(__part = '{CLOSING}' AND {cube.date_column} IN (SELECT d FROM ({{stock_end_dates}})))"]
+    return f"SELECT * FROM {rollup.table} WHERE {' OR '.join(parts)}"
+
+
+def rollup_measure(cube: Cube, rollup: Rollup, m: Measure) -> Measure:
+    """The measure over the rollup's columns (unchanged when the rollup does not store it)."""
+    if not storable(cube, rollup, m):
+        return m
+    column = measure_column(m.name)
+    if m.kind == "count_distinct":
+        return replace(m, column=level_column(key_level(cube, rollup, m.column)), where=f"{column} > 0")
+    return replace(m, column=column, where="")
+
+
+def rollup_cube(cube: Cube, rollup: Rollup) -> Cube:
+    if rollup.materialized:
+        return replace(cube, source=f"SELECT * FROM {rollup.table}", inner_levels={}, inner_table="")
+    stored = stored_levels(cube, rollup)
+
+    def level(h: Hierarchy, lv: Level) -> Level:
+        ref = cube.canonical_level(f"{h.name}.{lv.name}")
+        return replace(lv, expr=level_column(ref)) if ref in stored else lv
+
+    return replace(
+        cube, source=rollup_source(cube, rollup),
+        hierarchies=tuple(replace(h, levels=tuple(level(h, lv) for lv in h.levels)) for h in cube.hierarchies),
+        measures=tuple(rollup_measure(cube, rollup, m) for m in cube.measures),
+        scope_columns={key: scope_column(key) for key in stored_scope(cube, rollup)},
+        inner_levels={}, inner_table="",
+    )

@@ -1,0 +1,150 @@
+"""Build the rollup tables of cubes/rollups.py in a warehouse (called by data/derive.py after the
+derived tables, or on an existing warehouse by `python -m data.rollups`).
+
+All rollups of a cube come from one pass over its source (GROUPING SETS, one set per rollup),
+with snapshot rows at every month start and month end up to the as-of date and at the as-of
+date's comparison-period ends (kept by the rollups that keep stocks); a materialized rollup is the
+source's rows. `rollup_meta` records each table's definitions fingerprint, its row count and which
+time levels the month's first day keeps, so the engine uses only tables built from the
+definitions it runs with.
+"""
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+from cubes.model import Cube
+from cubes.periods import NO_DATES, shifted_end
+from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, ROLLUPS, Rollup, fingerprint, level_column,
+                           measure_column, scope_column, storable, stored_levels, stored_scope)
+from cubes.sql import SHIFT
+
+CALENDAR = "dim_calendar"  # every day the facts touch (data/derive.py)
+
+
+def snapshot_dates(cube: Cube) -> tuple[str, str]:
+    """Relations (column d) of the month starts, and of the month ends with the as-of date and its
+    comparison-period ends, up to the as-of date: every date a month-aligned query asks a stock at."""
+    as_of = cube.as_of or f"(SELECT max(date) FROM {CALENDAR})"
+    starts = f"SELECT DISTINCT CAST(date_trunc('month', date) AS DATE) AS d FROM {CALENDAR} WHERE date <= {as_of}"
+    ends = " UNION ".join(
+        [f"SELECT DISTINCT CAST(last_day(date) AS DATE) AS d FROM {CALENDAR} WHERE last_day(date) <= {as_of}",
+         f"SELECT CAST({as_of} AS DATE)"] + [f"SELECT {shifted_end(as_of, shift)}" for shift in SHIFT.values()])
+    return starts, ends
+
+
+def source_sql(cube: Cube, stocks: bool) -> str:
+    """The cube's source with no filters inside, with snapshot rows (`stocks`) at month boundaries."""
+    starts, ends = snapshot_dates(cube) if stocks else (NO_DATES, NO_DATES)
+    return (cube.source.replace("{inner_where}", "").replace("{cut_dates}", NO_DATES)
+            .replace("{stock_dates}", starts).replace("{stock_end_dates}", ends))
+
+
+def part_sql(cube: Cube) -> str:
+    """Which rows are snapshots: the records of a stock measure counted at period ends or starts."""
+    def records(at):
+        return " OR ".join(f"({m.column} IS NOT NULL{' AND ' + m.where if m.where else ''})"
+                           for m in cube.measures if m.kind == "stock" and m.at == at)
+    whens = [f"WHEN {cond} THEN '{part}'" for part, cond in ((CLOSING, records("end")), (OPENING, records("start")))
+             if cond]
+    return f"CASE {' '.join(whens)} ELSE '{FLOW}' END" if whens else f"'{FLOW}'"
+
+
+def key_columns(cube: Cube, rollup: Rollup) -> dict[str, str]:
+    """Stored key column -> its expression over the source: levels, then row-scope columns."""
+    d = cube.date_column
+    keys = {level_column(ref): cube.level(ref)[1].expr.replace("{date}", d)
+            for ref in sorted(stored_levels(cube, rollup))}
+    keys.update({scope_column(k): cube.scope_columns[k] for k in stored_scope(cube, rollup)})
+    return keys
+
+
+def stored_measures(cube: Cube, rollup: Rollup) -> list[str]:
+    return [m.name for m in cube.measures if storable(cube, rollup, m)]
+
+
+def stage_sql(cube: Cube, rollups: list[Rollup]) -> tuple[str, dict[str, int]]:
+    """One pass over the source for all of a cube's rollups: GROUPING SETS, one set per rollup.
+    Returns the SQL and each rollup's GROUPING() id (a bit set per key column it does not keep)."""
+    keys, measures = {}, {}
+    for r in rollups:
+        keys.update(key_columns(cube, r))
+        measures.update({name: cube.measure(name) for name in stored_measures(cube, r)})
+    d, part = cube.date_column, part_sql(cube)
+    inner = [f"{part} AS __part",
+             f"CASE WHEN {part} = '{FLOW}' THEN CAST(date_trunc('month', {d}) AS DATE) ELSE {d} END AS {d}"]
+    inner += [f"{expr} AS {column}" for column, expr in keys.items()]
+    for m in measures.values():
+        when = " AND ".join(f"({c})" for c in (f"{m.column} IS NOT NULL", m.where) if c)
+        # a distinct count keeps the count of its rows per group (see cubes/rollups.py)
+        inner.append(f"CASE WHEN {when} THEN {1 if m.kind == 'count_distinct' else m.column} END AS "
+                     f"{measure_column(m.name)}")
+    names = list(keys)
+    sets = {r.table: list(key_columns(cube, r)) for r in rollups}
+    ids = {table: sum(1 << (len(names) - 1 - i) for i, k in enumerate(names) if k not in kept)
+           for table, kept in sets.items()}
+    sums = [f"sum({measure_column(n)}) AS {measure_column(n)}" for n in measures]
+    grouping = ", ".join(f"(__part, {d}{''.join(', ' + k for k in kept)})" for kept in sets.values())
+    sql = (f"SELECT __part, {d}, {', '.join(names + sums)}, GROUPING({', '.join(names)}) AS __set "
+           f"FROM (SELECT {', '.join(inner)} FROM ({source_sql(cube, any(r.stocks for r in rollups))})) "
+           f"GROUP BY GROUPING SETS ({grouping})")
+    return sql, ids
+
+
+def split_sql(cube: Cube, rollup: Rollup, stage: str, set_id: int) -> str:
+    columns = ["__part", cube.date_column, *key_columns(cube, rollup),
+               *(measure_column(n) for n in stored_measures(cube, rollup))]
+    flows_only = "" if rollup.stocks else f" AND __part = '{FLOW}'"
+    return f"SELECT {', '.join(columns)} FROM {stage} WHERE __set = {set_id}{flows_only}"
+
+
+def month_levels(con, cube: Cube) -> list[str]:
+    """Time levels over the event date whose key is the same for a day and its month's first day."""
+    out = []
+    for ref in cube.level_names:
+        lv = cube.level(ref)[1]
+        if lv.time and "{date}" in lv.expr:
+            day, month = lv.expr.replace("{date}", "date"), lv.expr.replace(
+                "{date}", "CAST(date_trunc('month', date) AS DATE)")
+            [(same,)] = con.execute(
+                f"SELECT bool_and(({day}) IS NOT DISTINCT FROM ({month})) FROM {CALENDAR}").fetchall()
+            if same:
+                out.append(ref)
+    return out
+
+
+def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report=None) -> list[dict]:
+    """(Re)build every declared rollup of `cubes` (name -> Cube) and record them in rollup_meta."""
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {META_TABLE} (table_name VARCHAR PRIMARY KEY, cube VARCHAR,
+                    fingerprint VARCHAR, row_count BIGINT, month_levels VARCHAR[], seconds DOUBLE)""")
+    done = []
+
+    def record(cube: Cube, rollup: Rollup, seconds: float):
+        [(rows,)] = con.execute(f"SELECT count(*) FROM {rollup.table}").fetchall()
+        con.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+                    [rollup.table, cube.name, fingerprint(cube, rollup), rows, month_levels(con, cube), seconds])
+        done.append({"table": rollup.table, "rows": rows, "seconds": round(seconds, 2)})
+        if report:
+            report(done[-1])
+
+    for name, cube in cubes.items():
+        declared = [r for r in ROLLUPS if r.cube == name]
+        for rollup in (r for r in declared if r.materialized):
+            start = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {source_sql(cube, False)}")
+            record(cube, rollup, time.perf_counter() - start)
+        grouped = [r for r in declared if not r.materialized]
+        if not grouped:
+            continue
+        start = time.perf_counter()
+        sql, ids = stage_sql(cube, grouped)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_stage AS {sql}")
+        for rollup in grouped:
+            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS "
+                        f"{split_sql(cube, rollup, 'rollup_stage', ids[rollup.table])}")
+        con.execute("DROP TABLE rollup_stage")
+        seconds = (time.perf_counter() - start) / len(grouped)  # one pass serves them all: an even share
+        for rollup in grouped:
+            record(cube, rollup, seconds)
+    return done
