@@ -12,6 +12,7 @@ from callbacks import charts
 from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.grids import number_column
+from callbacks.view_url import rewritten_search
 from callbacks.filters import cube_filters, current_filters
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
@@ -173,11 +174,7 @@ def navigate(click, measure, dimension, chart, top, slice_level, slice_members, 
     new = replace(state, measure=measure or state.measure, dimension=dimension or state.dimension, path=path,
                   chart=chart or state.chart, top=int(top) if top is not None else state.top,
                   slice_level=slice_level or None, slice_members=members if slice_level else (), compare=bool(compare))
-    # Controls report their values when they mount: only a real change of the view rewrites the URL,
-    # so a bad parameter's notice stays visible until the user changes something.
-    if replace(new, invalid=()) == replace(state, invalid=()):
-        return no_update
-    return with_state(search, new)
+    return rewritten_search(search, state, new, with_state)
 
 
 @callback(

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, no_update
@@ -11,6 +10,7 @@ from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
+from callbacks.view_url import rewritten_search
 from cubes.catalog import cube_by_name
 from cubes.export import record_headers
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
@@ -164,7 +164,4 @@ def change_pivot(rows, columns, measures, heat, depth, _swap, search):
     rows, columns = tuple(rows or state.rows), tuple(c for c in (columns or ()) if c not in (rows or ()))
     new = PivotState(rows, columns, tuple(measures or state.measures), bool(heat),
                      int(depth) if depth and rows == state.rows else 0)
-    # Controls report their values when they mount: only a real change rewrites the URL.
-    if replace(new, invalid=()) == replace(state, invalid=()):
-        return no_update
-    return with_state(search, new)
+    return rewritten_search(search, state, new, with_state)
