@@ -10,6 +10,8 @@ import os
 from dash import Dash
 
 import callbacks  # noqa: F401  registers the global @callback functions
+import callbacks.admin  # noqa: F401  the administrator page's callbacks
+from callbacks.auth import init_auth
 from callbacks.downloads import blueprint as downloads
 from callbacks.engine import RESULT_CACHE
 from layouts.pages import register_pages
@@ -33,6 +35,7 @@ RESULT_CACHE.init_app(server, {
     "CACHE_DEFAULT_TIMEOUT": 3600,
     "CACHE_THRESHOLD": 2000,
 })
+init_auth(app)  # sign-in; every other route refuses requests without a session
 server.register_blueprint(downloads)
 register_pages()
 app.layout = shell

@@ -79,7 +79,7 @@ def contribution_cube(rules: Rules) -> Cube:
                      "Share of customers with negative contribution"),
             sum_of("negative_contribution", "negative_contribution", "负贡献合计", "Contribution lost to negative customers"),
         ) + tuple(top_share(p) for p in TOP_SHARES),
-        scope_columns={"region": "region_code", "branch": "branch_id"},
+        scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
         inner_levels={"time.year": "month", "time.quarter": "month", "time.month": "month"},
         inner_table="mart_customer_month",
         drill_columns=("record_id", "branch_id", "vip_tier", "acquisition_source"),

@@ -185,7 +185,7 @@ def policies_cube(rules: Rules) -> Cube:
             sum_of("uw_declined", "uw_declined", "拒保件数", "Applications declined", fmt="int"),
             ratio_of("uw_decline_rate", "uw_declined", "uw_decided", "拒保率", "Underwriting decline rate"),
         ),
-        scope_columns={"region": "region_code", "branch": "branch_id"},
+        scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
         drill_columns=("kind", "record_id", "d", "customer_id", "product_code", "channel_code", "branch_id", "status"),
         calendar="dim_calendar", as_of=rules.as_of_sql,
     )

@@ -60,6 +60,6 @@ def service_cube(rules: Rules) -> Cube:
             ratio_of("complaints_per_10k", "complaints", "exposure_years", "投诉率（每万有效保单年）",
                      "Complaints per 10,000 policy-years", scale=10_000, fmt="float"),
         ),
-        scope_columns={"region": "region_code", "branch": "branch_id"},
+        scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
         drill_columns=("kind", "record_id", "d", "customer_id", "policy_id", "event_type", "service_channel"),
     )

@@ -5,7 +5,7 @@ key itself rather than raising and breaking a page.
 """
 from __future__ import annotations
 
-from layouts import agents_messages, contribution_messages, customer_messages
+from layouts import admin_messages, agents_messages, contribution_messages, customer_messages
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -121,7 +121,7 @@ GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
 
 
 # Each analytical page keeps its own texts beside its layout; one catalogue serves them all.
-for _page_messages in (contribution_messages, agents_messages, customer_messages):
+for _page_messages in (contribution_messages, agents_messages, customer_messages, admin_messages):
     MESSAGES.update(_page_messages.MESSAGES)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash
 
-from layouts import agents, contribution, customer, explore, overview, pivot
+from layouts import admin, agents, contribution, customer, explore, overview, pivot
 
 PAGES = (
     ("overview", "/", overview.layout, "nav.overview"),
@@ -12,6 +12,7 @@ PAGES = (
     ("contribution", "/contribution", contribution.layout, "nav.contribution"),
     ("agents", "/agents", agents.layout, "nav.agents"),
     ("customer", "/customer", customer.layout, "nav.customer"),
+    ("admin", "/admin", admin.layout, "nav.admin"),  # shown to administrators only (layouts/shell.py)
 )
 
 

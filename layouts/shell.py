@@ -4,7 +4,9 @@ from __future__ import annotations
 import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
+from flask_login import current_user
 
+from layouts.admin import is_admin
 from layouts.filter_bar import filter_bar
 from layouts.i18n import DEFAULT_LANGUAGE, t
 
@@ -16,6 +18,7 @@ THEME = {
 
 
 def _nav_links(lang: str, role: str) -> list:
+    # every page keeps its link (the language callback updates them all); the admin's is hidden from others
     return [
         dmc.Anchor(
             t(page["name"], lang),
@@ -23,8 +26,21 @@ def _nav_links(lang: str, role: str) -> list:
             id={"role": role, "page": page["module"]},
             underline="never",
             fw=500,
+            display="none" if page["module"] == "admin" and not is_admin() else None,
         )
         for page in dash.page_registry.values()
+    ]
+
+
+def _user_area() -> list:
+    """Who is signed in, what they may see (callbacks/auth.py words it per language), and sign-out."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        dmc.Stack([dmc.Text(current_user.display_name, size="sm", fw=500, id="user-name", lh=1.1, truncate="end"),
+                   dmc.Text(id="user-scope", size="xs", c="dimmed", lh=1.1, lineClamp=2)],
+                  gap=0, maw=200, visibleFrom="lg"),
+        html.A(id="logout-link", href="/logout", style={"fontSize": "14px", "whiteSpace": "nowrap"}),
     ]
 
 
@@ -63,6 +79,7 @@ def shell() -> dmc.MantineProvider:
                             size="xs",
                         ),
                         dmc.Switch(id="theme-switch", label="☾", size="md", checked=False),
+                        *_user_area(),
                     ],
                     gap="sm",
                     wrap="nowrap",

@@ -1,4 +1,5 @@
-"""Production serving: gunicorn with several workers answers every registered page."""
+"""Production serving: gunicorn with several workers answers every registered page to a signed-in
+user (the workers share the session key), and refuses it to anyone else."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from data.users import DEMO_PASSWORD
 from data.warehouse import PROJECT_ROOT
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -23,9 +25,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def gunicorn_url(demo_warehouse):
+def gunicorn_url(demo_warehouse, tmp_path_factory):
     port = _free_port()
-    env = dict(os.environ, POLICYCUBE_DATA=str(demo_warehouse))
+    access_db = tmp_path_factory.mktemp("access") / "access.sqlite"
+    env = dict(os.environ, POLICYCUBE_DATA=str(demo_warehouse), POLICYCUBE_ACCESS_DB=str(access_db))
     server = subprocess.Popen(
         [str(GUNICORN), "app:server", "--workers", "3", "--bind", f"127.0.0.1:{port}", "--timeout", "60"],
         cwd=PROJECT_ROOT,
@@ -59,14 +62,25 @@ def _page_paths() -> list[str]:
     return [path for _module, path, _layout, _name in PAGES]
 
 
+@pytest.fixture(scope="module")
+def signed_in(gunicorn_url):
+    session = requests.Session()
+    response = session.post(gunicorn_url + "/login", data={"username": "demo-exec", "password": DEMO_PASSWORD},
+                            allow_redirects=False, timeout=20)
+    assert response.status_code == 302
+    return session
+
+
 @pytest.mark.parametrize("path", _page_paths())
-def test_every_page_is_served_by_several_gunicorn_workers(gunicorn_url, path):
+def test_every_page_is_served_by_several_gunicorn_workers(gunicorn_url, signed_in, path):
+    assert requests.get(gunicorn_url + path, allow_redirects=False, timeout=10).status_code == 302
+    assert requests.get(gunicorn_url + "/_dash-layout", timeout=10).status_code == 401
     for _ in range(6):
-        response = requests.get(gunicorn_url + path, timeout=10)
+        response = signed_in.get(gunicorn_url + path, timeout=10)
         assert response.status_code == 200
         assert "PolicyCube" in response.text
-        layout = requests.get(gunicorn_url + "/_dash-layout", timeout=10)
+        layout = signed_in.get(gunicorn_url + "/_dash-layout", timeout=10)
         assert layout.status_code == 200 and layout.json()
-    dependencies = requests.get(gunicorn_url + "/_dash-dependencies", timeout=10)
+    dependencies = signed_in.get(gunicorn_url + "/_dash-dependencies", timeout=10)
     assert dependencies.status_code == 200
     assert any("lang-switch" in str(dep) for dep in dependencies.json())

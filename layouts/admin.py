@@ -1,0 +1,65 @@
+"""The administrator's page: the audit log with filters, and the users with their roles and scopes.
+
+Only administrators get the page; anyone else gets a refusal (callbacks/admin.py checks again)."""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc
+from flask_login import current_user
+
+from data.audit import ACTIONS
+from layouts.i18n import grid_options, normalise_language, t
+
+AUDIT_COLUMNS = ("at", "actor", "action", "target", "rows", "detail", "address")
+USER_COLUMNS = ("username", "display_name", "role", "scope", "state")
+
+
+def is_admin() -> bool:
+    return bool(current_user and current_user.is_authenticated and current_user.role == "admin")
+
+
+def _grid(grid_id: str, columns, lang: str, **extra) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=[],
+        columnDefs=[{"field": c, "headerName": t(f"admin.col.{c}", lang), **extra.get(c, {})} for c in columns],
+        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        dashGridOptions=grid_options(lang, pagination=True, paginationPageSize=20, domLayout="autoHeight",
+                                     tooltipShowDelay=300),
+        className="ag-theme-quartz",
+        style={"width": "100%"},
+    )
+
+
+def layout(lang: str | None = None, **query) -> dmc.Stack:
+    lang = normalise_language(lang)
+    if not is_admin():
+        return dmc.Alert(t("admin.only", lang), id="admin-refused", color="red")
+    actions = [a for a in (query.get("action") or "").split(",") if a in ACTIONS]
+    return dmc.Stack(
+        [
+            dcc.Store(id="admin-lang", data=lang),
+            dmc.Title(t("admin.title", lang), order=2, id="admin-title"),
+            dmc.Text(t("admin.manage_hint", lang), size="sm", c="dimmed"),
+            dmc.Title(t("admin.audit", lang), order=4),
+            dmc.Group(
+                [
+                    dmc.TextInput(id="admin-actor", label=t("admin.filter_actor", lang), value=query.get("actor", ""),
+                                  debounce=400, w=200),
+                    dmc.MultiSelect(id="admin-action", label=t("admin.filter_action", lang), value=actions,
+                                    data=[{"value": a, "label": t(f"action.{a}", lang)} for a in ACTIONS],
+                                    clearable=True, w=360),
+                    dmc.DatePickerInput(id="admin-dates", type="range", label=t("admin.filter_dates", lang),
+                                        valueFormat="YYYY-MM-DD", clearable=True, value=[], w=260),
+                ],
+                align="flex-end",
+            ),
+            dmc.Text(id="admin-shown", size="sm", c="dimmed"),
+            _grid("admin-audit-grid", AUDIT_COLUMNS, lang,
+                  detail={"flex": 1, "minWidth": 320, "tooltipField": "detail"}, at={"minWidth": 220}),
+            dmc.Title(t("admin.users", lang), order=4),
+            _grid("admin-users-grid", USER_COLUMNS, lang),
+        ],
+        gap="sm",
+    )

@@ -1,0 +1,227 @@
+"""Access control over HTTP: every endpoint refuses a caller without a session; each role's exports
+hold exactly the rows of its scope (checked against hand-written SQL over the raw tables); every
+export and sign-in leaves an audit row; lockout, session cookie and session end."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+
+import duckdb
+import pytest
+
+from data import audit, users
+
+MONTH = ["2026-03-01", "2026-03-31"]
+PREMIUM_SPEC = {"cube": "policies", "measures": ["written_premium"],
+                "filters": [{"dim": "time.month", "op": "between", "values": MONTH}]}
+BY_REGION = {**PREMIUM_SPEC, "rows": ["geography.region"]}
+PUBLIC = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+
+
+@pytest.fixture(scope="module")
+def served(demo_warehouse, tmp_path_factory):
+    """The app on the demo warehouse with a fresh users database."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLICYCUBE_DATA", str(demo_warehouse))
+        mp.setenv("POLICYCUBE_ACCESS_DB", str(tmp_path_factory.mktemp("access") / "access.sqlite"))
+        import app
+
+        yield app
+
+
+@pytest.fixture(scope="module")
+def raw(demo_warehouse):
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def sign_in(served, username: str, password: str = users.DEMO_PASSWORD):
+    client = served.server.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.data[:300]
+    return client
+
+
+def demo_scope(username: str) -> dict:
+    con = users.connect()
+    try:
+        return users.get_user(con, username).scope
+    finally:
+        con.close()
+
+
+def read_csv(response) -> tuple[str, list[dict]]:
+    """(the filters line, the data rows as dicts)."""
+    assert response.status_code == 200, response.data[:300]
+    lines = response.data.decode("utf-8-sig").splitlines()
+    return lines[0], list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+
+
+def export(client, spec: dict, kind: str, view: str = "pivot"):
+    return client.get(f"/export/{view}.csv", query_string={"spec": json.dumps(spec), "lang": "en", "kind": kind})
+
+
+# --- the oracle: premium payments of March 2026 each role may see, from the raw tables ---------------
+PAYMENTS = """
+SELECT CAST(pr.payment_id AS VARCHAR) AS record_id, pr.amount, pv.region_code
+FROM fact_premium pr
+JOIN fact_policy p ON p.policy_id = pr.policy_id
+JOIN dim_branch b ON b.branch_id = p.branch_id
+JOIN dim_city ci ON ci.city_code = b.city_code
+JOIN dim_province pv ON pv.province_code = ci.province_code
+WHERE pr.paid_date BETWEEN DATE '2026-03-01' AND DATE '2026-03-31' AND {where}
+"""
+ROLE_WHERE = {
+    "demo-exec": ("TRUE", []),
+    "demo-analyst": ("TRUE", []),
+    "demo-region": ("pv.region_code = ?", ["region"]),
+    "demo-branch": ("p.branch_id = ?", ["branch"]),
+    "demo-agent": ("p.customer_id IN (SELECT customer_id FROM fact_policy WHERE agent_id = ?)", ["agent"]),
+    "demo-admin": ("FALSE", []),
+}
+
+
+def visible_payments(raw, username: str):
+    where, keys = ROLE_WHERE[username]
+    scope = demo_scope(username)
+    return raw.execute(PAYMENTS.format(where=where), [scope[k][0] for k in keys]).df()
+
+
+@pytest.mark.parametrize("username", list(ROLE_WHERE))
+def test_each_role_exports_exactly_the_records_and_totals_of_its_scope(served, raw, username):
+    client = sign_in(served, username)
+    expected = visible_payments(raw, username)
+    _line, records = read_csv(export(client, PREMIUM_SPEC, "records"))
+    premium_rows = [r for r in records if r["Record type"] == "premium"]
+    assert sorted(r["Record id"] for r in premium_rows) == sorted(expected["record_id"])
+    assert len(premium_rows) == len(records)
+
+    _line, table = read_csv(export(client, BY_REGION, "table"))
+    shown = {r["Region"]: float(r["Written premium"]) for r in table if r["Region"] not in ("Total", "合计")}
+    by_region = expected.groupby("region_code")["amount"].sum()
+    labels = dict(raw.execute("SELECT region_code, name_en FROM dim_region").fetchall())
+    assert shown == pytest.approx({labels[code]: round(value, 2) for code, value in by_region.items()}, abs=0.01)
+    if username in ("demo-region", "demo-branch", "demo-agent"):
+        assert 0 < len(expected) < len(visible_payments(raw, "demo-exec"))
+
+
+def test_a_filter_for_another_region_exports_nothing(served, raw):
+    client = sign_in(served, "demo-region")
+    north = {**PREMIUM_SPEC, "filters": PREMIUM_SPEC["filters"] + [
+        {"dim": "geography.region", "op": "in", "values": ["north"]}]}
+    line, records = read_csv(export(client, north, "records"))
+    assert records == []
+    assert "North China" in line  # the file says what was asked, and that nothing came back
+    _line, table = read_csv(export(client, {**north, "rows": ["geography.region"]}, "table"))
+    assert all(r["Region"] != "North China" for r in table)
+
+
+def test_every_export_leaves_an_audit_row_with_user_spec_and_rows(served):
+    client = sign_in(served, "demo-branch")
+    con = users.connect()
+    before = audit.entries(con, actor="demo-branch", actions=["export"])
+    _line, records = read_csv(export(client, PREMIUM_SPEC, "records", view="explore"))
+    _line, table = read_csv(export(client, BY_REGION, "table", view="explore"))
+    rows = audit.entries(con, actor="demo-branch", actions=["export"])
+    new = rows[~rows["id"].isin(before["id"])].sort_values("id")
+    assert list(new["target"]) == ["explore/records", "explore/table"]
+    assert list(new["rows"]) == [len(records), len(table)]
+    detail = json.loads(new["detail"].iloc[0])
+    assert detail["spec"]["filters"][0]["values"] == MONTH and detail["complete"] is True
+
+
+def _real_callback_payload(client) -> dict:
+    """The header badge's callback exactly as the browser posts it (from /_dash-dependencies)."""
+    dependencies = client.get("/_dash-dependencies").get_json()
+    badge = next(d for d in dependencies if "user-scope.children" in d["output"])
+    return {"output": badge["output"],
+            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                        for o in badge["output"].strip(".").split("...")],
+            "inputs": [{"id": i["id"], "property": i["property"], "value": "en"} for i in badge["inputs"]],
+            "changedPropIds": ["lang-switch.value"], "state": []}
+
+
+def test_every_endpoint_refuses_a_caller_without_session(served):
+    signed = sign_in(served, "demo-exec")
+    payload = _real_callback_payload(signed)
+    answered = signed.post("/_dash-update-component", json=payload)
+    assert answered.get_json()["response"]["user-scope"]["children"] == "Executive · all data"  # a real payload
+
+    anonymous = served.server.test_client()
+    refused = anonymous.post("/_dash-update-component", json=payload)
+    assert refused.status_code == 401 and "response" not in refused.text
+    for rule in served.server.url_map.iter_rules():
+        if rule.rule.startswith(PUBLIC):
+            continue
+        paths = ([f"/export/{view}.csv?kind={kind}&spec={json.dumps(PREMIUM_SPEC)}"
+                  for view in ("overview", "explore", "pivot", "contribution", "agents", "customer")
+                  for kind in ("table", "records")] if "<view>" in rule.rule
+                 else [rule.rule.replace("<path:path>", "customer").replace("<path:filename>", "x.css")])
+        for path in paths:
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                response = anonymous.open(path, method=method)
+                if response.status_code == 302:  # pages ask the browser to sign in
+                    assert response.headers["Location"].startswith("/login?next=")
+                    assert not path.startswith(("/_dash", "/export"))
+                else:
+                    assert response.status_code == 401, (method, path, response.status_code)
+                assert b"record" not in response.data.lower() and b"premium" not in response.data.lower()
+
+
+def test_sign_in_failures_lock_the_account_and_are_audited(served):
+    con = users.connect()
+    users.add_user(con, "lock-test", "right-password", "executive", {}, "test")
+    client = served.server.test_client()
+    for _ in range(users.MAX_FAILURES - 1):
+        assert client.post("/login", data={"username": "lock-test", "password": "wrong"}).status_code == 401
+    fifth = client.post("/login", data={"username": "lock-test", "password": "wrong"})
+    assert fifth.status_code == 429 and "锁定" in fifth.text
+    # the right password is refused while locked, and says why
+    assert client.post("/login", data={"username": "lock-test", "password": "right-password"}).status_code == 429
+    assert client.get("/_dash-layout").status_code == 401
+    log = audit.entries(con, actor="lock-test")
+    assert list(log["action"]) == ["login_locked", *["login_failed"] * users.MAX_FAILURES]
+    # the lock ends LOCK_TIME after the last failure
+    last_failure = dt.datetime.fromisoformat(log[log["action"] == "login_failed"]["at"].iloc[0])
+    assert users.locked_until(con, "lock-test", last_failure + users.LOCK_TIME / 2) is not None
+    assert users.locked_until(con, "lock-test", last_failure + users.LOCK_TIME) is None
+
+
+def test_session_cookie_is_httponly_samesite_and_ends(served):
+    client = served.server.test_client()
+    response = client.post("/login", data={"username": "demo-analyst", "password": users.DEMO_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert client.get("/_dash-layout").status_code == 200
+    lifetime = served.server.permanent_session_lifetime
+    served.server.permanent_session_lifetime = 1
+    try:
+        time.sleep(2.1)
+        assert client.get("/_dash-layout").status_code == 401
+    finally:
+        served.server.permanent_session_lifetime = lifetime
+
+
+def test_logout_and_a_password_reset_end_the_session(served):
+    con = users.connect()
+    users.add_user(con, "reset-test", "first-password", "analyst", {}, "test")
+    client = sign_in(served, "reset-test", "first-password")
+    assert client.get("/_dash-layout").status_code == 200
+    users.reset_password(con, "reset-test", "second-password", "test")
+    assert client.get("/_dash-layout").status_code == 401
+
+    client = sign_in(served, "reset-test", "second-password")
+    assert client.get("/logout").headers["Location"].startswith("/login")
+    assert client.get("/_dash-layout").status_code == 401
+    assert "logout" in set(audit.entries(con, actor="reset-test")["action"])
+
+
+def test_a_redirect_after_sign_in_stays_on_this_site(served):
+    client = served.server.test_client()
+    response = client.post("/login", data={"username": "demo-exec", "password": users.DEMO_PASSWORD,
+                                           "next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
