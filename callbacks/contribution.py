@@ -1,1 +1,513 @@
-"""Callbacks of the Contribution & cost to serve page."""
+"""Contribution & cost to serve callbacks: each view of the page from the engine under the global
+filters, its CSV exports, and every control written back to the URL.
+
+The analysis (loss reasons, quadrants, channel savings) is cubes/contribution_analysis.py; the
+engine calls are cubes/contribution_queries.py. Here: filters in, figures and grid rows out.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, no_update
+
+from callbacks import charts
+from callbacks.downloads import export_href, register_export
+from callbacks.engine import engine
+from callbacks.filters import cube_filters, current_filters
+from callbacks.grids import json_rows, number_column
+from cubes import contribution_analysis as analysis
+from cubes import contribution_queries as queries
+from cubes.catalog import cube_by_name
+from cubes.export import DECIMALS
+from cubes.rules import load_rules
+from layouts import numbers
+from layouts.contribution import CUBE, KPIS, parse, with_state
+from layouts.filter_state import GLOBAL_FILTERS, spec_filters
+from layouts.i18n import bad_param_notices, grid_options, join_list, normalise_language, t
+from layouts.url_query import query_of
+
+log = logging.getLogger(__name__)
+
+LOSS_ROWS_SHOWN = 1000   # the grid's share of a long list; the CSV export has every loss-maker
+POLICY_ROWS_WHOLE = 12
+QUADRANT_COLOURS = {"core": "#2f9e44", "valuable_costly": "#4c6ef5", "low_touch": "#868e96",
+                    "low_value_costly": "#e03131"}
+
+
+# --- the slice every view shows --------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageSlice:
+    filters: list
+    start: str | None
+    end: str | None
+    widened: bool               # the URL's dates were widened to whole months
+    not_applicable: list[str]   # global filters the customer-grain cube cannot apply
+
+
+def page_slice(query: dict) -> PageSlice:
+    state = current_filters(query)
+    start, end = analysis.month_span(state.start, state.end)
+    filters = [f for f in cube_filters(CUBE, state) if f["op"] != "between"]
+    if start or end:
+        filters.append({"dim": "time.month", "op": "between", "values": [start, end]})
+    widened = (start, end) != (state.start, state.end)
+    return PageSlice(filters, start, end, widened, spec_filters(state, cube_by_name(CUBE).level_names)[1])
+
+
+# --- figures ----------------------------------------------------------------------------------------
+def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go.Figure:
+    """The cumulative contribution share (%) against the share of customers (%), best first, with
+    the top 20 % and 30 % marked, the peak, and the loss-making tail shaded."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0.0, *(curve["customer_share"] * 100)], y=[0.0, *(curve["contribution_share"] * 100)],
+                    mode="lines", name=t("contribution.whale.curve", lang), line={"color": "#4c6ef5", "width": 3},
+                    hovertemplate="%{x:.1f}% → %{y:.1f}%<extra></extra>")
+    peak_x = s.peak_customer_share * 100
+    if s.loss_customers:
+        fig.add_vrect(x0=peak_x, x1=100, fillcolor="#e03131", opacity=0.08, line_width=0)
+        fig.add_annotation(x=(peak_x + 100) / 2, y=12, showarrow=False, font={"color": "#e03131", "size": 12},
+                           text=t("contribution.whale.tail", lang,
+                                  customers=numbers.percent(s.loss_customers / s.customers),
+                                  amount=numbers.compact(-s.loss_contribution, lang)))
+    fig.add_hline(y=100, line={"dash": "dot", "color": "#868e96", "width": 1})
+    marks = [("top20", 20.0, s.top20_share * 100, t("contribution.whale.top", lang, n=20, share=numbers.percent(s.top20_share))),
+             ("top30", 30.0, s.top30_share * 100, t("contribution.whale.top", lang, n=30, share=numbers.percent(s.top30_share))),
+             ("peak", peak_x, s.peak_share * 100, t("contribution.whale.peak", lang, share=numbers.percent(s.peak_share)))]
+    fig.add_scatter(x=[m[1] for m in marks], y=[m[2] for m in marks], customdata=[m[0] for m in marks],
+                    text=[m[3] for m in marks], mode="markers+text", name=t("contribution.whale.marks", lang),
+                    textposition=["middle right", "bottom right", "top center"],
+                    marker={"size": 10, "color": ["#fab005", "#fd7e14", "#e03131"]},
+                    hovertemplate="%{text}<extra></extra>")
+    fig.update_xaxes(title=t("contribution.whale.x", lang), range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(title=t("contribution.whale.y", lang), ticksuffix="%", rangemode="tozero",
+                     range=[0, max(105.0, s.peak_share * 100 + 8)])
+    fig.update_layout(showlegend=False)
+    return charts.base_layout(fig)
+
+
+def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
+    divisor, unit = charts.MONEY_UNIT[lang]
+    steps = analysis.waterfall_steps(row)
+    labels = [t(f"contribution.part.{name}", lang) for name, _ in steps] + [t("contribution.part.contribution", lang)]
+    values = [value / divisor for _, value in steps] + [float(row["contribution"]) / divisor]
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=values, measure=["relative"] * len(steps) + ["total"],
+        text=[f"{v:+,.0f}" if i < len(steps) else f"{v:,.0f}" for i, v in enumerate(values)], textposition="outside",
+        increasing={"marker": {"color": "#2f9e44"}}, decreasing={"marker": {"color": "#e03131"}},
+        totals={"marker": {"color": "#4c6ef5"}}, connector={"line": {"color": "#adb5bd", "dash": "dot"}},
+        hovertemplate=f"%{{x}}: %{{y:,.0f}} {unit}<extra></extra>", cliponaxis=False,
+    ))
+    fig.update_yaxes(title=unit, tickformat=",.0f")
+    fig.update_layout(showlegend=False, margin={"t": 30})
+    return charts.base_layout(fig)
+
+
+def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
+    members = q.members
+    fig = go.Figure()
+    largest = float(members["customers"].max()) if len(members) else 1.0
+    for name, colour in QUADRANT_COLOURS.items():
+        part = members[members["quadrant"] == name]
+        if part.empty:
+            continue
+        fig.add_scatter(
+            x=part["cost_per_customer"], y=part["contribution_per_customer"], mode="markers+text",
+            text=part[f"label_{lang}"], textposition="top center", customdata=part[["key", "customers"]].to_numpy(),
+            name=t(f"contribution.q.{name}", lang), textfont={"size": 11},
+            marker={"size": part["customers"], "sizemode": "area", "sizeref": 2.0 * largest / 48 ** 2, "sizemin": 4,
+                    "color": colour, "opacity": 0.7, "line": {"width": 1, "color": "white"}},
+            hovertemplate=(f"%{{text}}<br>{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}<br>"
+                           f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}<br>"
+                           f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}<extra></extra>"))
+    average = t("contribution.quadrant.avg", lang)
+    fig.add_hline(y=q.contribution_per_customer, line={"dash": "dash", "color": "#868e96"},
+                  annotation_text=f"{average} {q.contribution_per_customer:,.0f}", annotation_position="top right")
+    fig.add_vline(x=q.cost_per_customer, line={"dash": "dash", "color": "#868e96"},
+                  annotation_text=f"{average} {q.cost_per_customer:,.0f}", annotation_position="bottom right")
+    fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f")
+    fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f")
+    fig.update_layout(margin={"t": 24, "b": 70})
+    return charts.base_layout(fig)
+
+
+def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
+    divisor, unit = charts.MONEY_UNIT[lang]
+    labels = [t(f"contribution.reason.{r}", lang) for r in summary["reason"]]
+    fig = go.Figure(go.Bar(
+        x=-summary["contribution"] / divisor, y=labels, orientation="h", marker_color="#e03131",
+        customdata=summary["customers"], textposition="auto",
+        text=[f"{numbers.compact(-v, lang)} · {t('contribution.reasons.people', lang, n=numbers.integer(n))}"
+              for v, n in zip(summary["contribution"], summary["customers"])],
+        hovertemplate=f"%{{y}}: %{{x:,.0f}} {unit}, %{{customdata:,}} {t('contribution.reasons.customers', lang)}"
+                      "<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=t("contribution.reasons.loss", lang, unit=unit), tickformat=",.0f")
+    return charts.base_layout(fig)
+
+
+# --- grids ------------------------------------------------------------------------------------------
+def _text_column(field: str, header: str, **extra) -> dict:
+    return {"field": field, "headerName": header, "minWidth": 110, **extra}
+
+
+def _number(field: str, fmt: str, lang: str, header: str | None = None) -> dict:
+    """A number column that shares the width (these grids hold many columns side by side) but
+    keeps a whole amount in yuan readable."""
+    return number_column(field, header or t(f"contribution.col.{field}", lang), fmt,
+                         minWidth=135 if fmt == "money" else 110, flex=1)
+
+
+def tiers_grid(frame: pd.DataFrame, lang: str) -> tuple[list, list, dict]:
+    rows = []
+    for _, r in frame.iterrows():
+        customers = float(r["customers"]) or float("nan")
+        rows.append({"tier": r[f"vip_tier|{lang}"], "customers": r["customers"], "premium": r["premium"],
+                     "contribution": r["contribution"], "margin": r["contribution_margin"],
+                     "contribution_pc": r["contribution"] / customers, "cost_to_serve": r["cost_to_serve"],
+                     "cost_pc": r["cost_to_serve"] / customers, "events_pc": r["service_events"] / customers,
+                     "complaints": r["complaints"], "total": r["_row_depth"] == 0})
+    rows = json_rows(pd.DataFrame(rows))
+    body, total = [r for r in rows if not r["total"]], [r for r in rows if r["total"]]
+    formats = (("customers", "int"), ("premium", "money"), ("contribution", "money"), ("margin", "pct"),
+               ("contribution_pc", "money"), ("cost_to_serve", "money"), ("cost_pc", "money"),
+               ("events_pc", "float"), ("complaints", "int"))
+    columns = [_text_column("tier", t("contribution.col.tier", lang), pinned="left", width=110)] + [
+        _number(field, fmt, lang) for field, fmt in formats]
+    return body, columns, grid_options(lang, domLayout="autoHeight", pinnedBottomRowData=total)
+
+
+POLICY_NUMBERS = (("saving", "money"), ("saving_share", "pct"), ("contribution_pc", "money"), ("cost_pc", "money"),
+                  ("customers", "int"), ("moved", "int"))
+POLICY_CSV_ONLY = ("customers", "moved")   # hidden in the grid (the bubbles show customers), kept in the CSV
+
+
+def policy_grid(policy: pd.DataFrame, channel_names: dict, lang: str) -> tuple[list, list]:
+    rows = []
+    for _, r in policy.iterrows():
+        target = r["target_channel"]
+        channel = channel_names.get(target, target) if isinstance(target, str) else t("contribution.policy.no_shift", lang)
+        rows.append({"segment": r[f"label_{lang}"], "quadrant": t(f"contribution.q.{r['quadrant']}", lang),
+                     "customers": r["customers"], "contribution_pc": r["contribution_per_customer"],
+                     "cost_pc": r["cost_per_customer"],
+                     "policy": t(f"contribution.policy.{r['quadrant']}", lang, channel=channel),
+                     "target": channel_names.get(target, target) if isinstance(target, str) else None,
+                     "moved": r["events_moved"], "saving": r["saving"], "saving_share": r["saving_share"]})
+    columns = [
+        _text_column("segment", t("contribution.col.segment", lang), pinned="left", width=120),
+        _text_column("quadrant", t("contribution.col.quadrant", lang), minWidth=190, flex=2, wrapText=True,
+                     autoHeight=True),
+        _text_column("policy", t("contribution.col.policy", lang), minWidth=260, flex=3, wrapText=True,
+                     autoHeight=True),
+        _text_column("target", t("contribution.col.target", lang), minWidth=90, flex=1),
+        *(_number(field, fmt, lang) | ({"hide": True} if field in POLICY_CSV_ONLY else {})
+          for field, fmt in POLICY_NUMBERS),
+    ]
+    return json_rows(pd.DataFrame(rows, columns=[c["field"] for c in columns])), columns
+
+
+LOSS_COLUMNS = (("contribution", "money"), ("premium", "money"), ("claims_paid", "money"), ("commission", "money"),
+                ("acquisition_cost", "money"), ("cost_to_serve", "money"), ("investment_spread", "money"),
+                ("excess", "money"))
+
+
+def _loss_header(field: str, lang: str) -> str:
+    return t(f"contribution.col.{'claims' if field == 'claims_paid' else field}", lang)
+
+
+def loss_grid(losses: pd.DataFrame, lang: str) -> tuple[list, list]:
+    shown = losses.head(LOSS_ROWS_SHOWN)
+    rows = json_rows(shown.assign(
+        link=[f"[{c}](/customer?{urlencode({'id': c, 'lang': lang})})" for c in shown["customer_id"]],
+        reason=[t(f"contribution.reason.{r}", lang) for r in shown["reason"]],
+    )[["link", "customer_id", "reason", *(f for f, _ in LOSS_COLUMNS)]])
+    columns = [{"field": "link", "headerName": t("contribution.col.customer_id", lang), "cellRenderer": "markdown",
+                "pinned": "left", "width": 150},
+               _text_column("reason", t("contribution.col.reason", lang), width=170)]
+    # customer-level amounts are short: narrower columns keep the whole row in view
+    columns += [_number(f, fmt, lang, _loss_header(f, lang)) | {"minWidth": 115} for f, fmt in LOSS_COLUMNS]
+    return rows, columns
+
+
+def loss_table(losses: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The loss-making list as exported: every row, headers and reasons in `lang`."""
+    out = pd.DataFrame({t("contribution.col.customer", lang): losses["customer_id"],
+                        t("contribution.col.reason", lang): [t(f"contribution.reason.{r}", lang) for r in losses["reason"]]})
+    for field, _fmt in LOSS_COLUMNS:
+        out[_loss_header(field, lang)] = losses[field].astype(float).round(2)
+    return out
+
+
+# --- exports beyond one query -----------------------------------------------------------------------
+def _filters_of(spec) -> list[dict]:
+    return spec.to_dict()["filters"]
+
+
+def export_whale(spec, args, lang: str) -> pd.DataFrame:
+    curve = engine().whale_curve(spec.replace(measures=["contribution"]), points=queries.WHALE_POINTS)
+    return pd.DataFrame({t("contribution.whale.x", lang): curve["customer_share"].round(6),
+                         t("contribution.col.customers", lang): curve["customers"],
+                         t("contribution.whale.y", lang): curve["contribution_share"].round(6),
+                         t("contribution.col.contribution", lang): curve["cumulative_contribution"].round(2)})
+
+
+def export_losses(spec, args, lang: str) -> pd.DataFrame:
+    state = parse(dict(args))
+    losses = queries.loss_makers(engine(), _filters_of(spec))
+    if state.reason:
+        losses = losses[losses["reason"] == state.reason]
+    return loss_table(losses, lang)
+
+
+def export_policy(spec, args, lang: str) -> pd.DataFrame:
+    state = parse(dict(args))
+    level = spec.rows[0] if spec.rows else state.dimension
+    rows, columns = policy_grid(queries.service_policy(engine(), _filters_of(spec), level, state.adoption),
+                                _channel_names(lang), lang)
+    frame = pd.DataFrame(rows, columns=[c["field"] for c in columns])
+    for field, fmt in POLICY_NUMBERS:
+        frame[field] = frame[field].astype(float).round(DECIMALS[fmt])
+    return frame.rename(columns={c["field"]: c["headerName"] for c in columns})
+
+
+register_export("contribution", "whale", export_whale)
+register_export("contribution", "losses", export_losses)
+register_export("contribution", "policy", export_policy)
+
+
+def _href(kind: str, spec: dict, lang: str, **extra) -> str:
+    href = export_href("contribution", spec, lang, kind)
+    return href + ("&" + urlencode(extra) if extra else "")
+
+
+def _channel_names(lang: str) -> dict[str, str]:
+    members = engine().members("service", "service_channel")
+    return dict(zip(members["key"].astype(str), members[f"label_{lang}"]))
+
+
+# --- callbacks --------------------------------------------------------------------------------------
+def _period_text(s: PageSlice, lang: str) -> str:
+    if s.start or s.end:
+        return t("contribution.period", lang, start=s.start or "…", end=s.end or "…")
+    return t("contribution.all_time", lang, end=load_rules().as_of.isoformat())
+
+
+def _scope_note(s: PageSlice, lang: str) -> str:
+    if not s.not_applicable:
+        return ""
+    names = join_list((t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in s.not_applicable), lang)
+    return t("filter.not_applicable", lang, what=t("nav.contribution", lang), names=names)
+
+
+@callback(
+    Output("contribution-period", "children"),
+    Output("contribution-notice", "children"),
+    Output("contribution-notice", "hide"),
+    Output("contribution-error", "children"),
+    Output("contribution-error", "hide"),
+    Output("contribution-scope-note", "children"),
+    *[Output(f"contribution-kpi-{name}", "children") for name in KPIS],
+    *[Output(f"contribution-kpi-{name}-note", "children") for name in KPIS],
+    Output("contribution-whale", "figure"),
+    Output("contribution-whale-export-table", "href"),
+    Output("contribution-whale-export-records", "href"),
+    Input("contribution-query", "data"),
+)
+def draw_whale(query):
+    lang = normalise_language(query.get("lang"))
+    notices = bad_param_notices(parse(query).invalid, lang)
+    try:
+        s = page_slice(query)
+        curve, summary = queries.whale(engine(), s.filters)
+    except Exception as error:  # the page shows a message, never a traceback
+        log.exception("contribution whale curve failed")
+        message = t("state.error", lang, detail=error)
+        return ("", " ".join(notices), not notices, message, False, "", *["—"] * len(KPIS), *[""] * len(KPIS),
+                charts.message_figure(message), "#", "#")
+    if s.widened:
+        notices.append(t("contribution.months_widened", lang, start=s.start or "…", end=s.end or "…"))
+    values = {"contribution": numbers.compact(summary.contribution, lang), "customers": numbers.integer(summary.customers),
+              "top20": numbers.percent(summary.top20_share), "top30": numbers.percent(summary.top30_share),
+              "loss_customers": numbers.integer(summary.loss_customers),
+              "giveback": numbers.compact(-summary.loss_contribution, lang)}
+    share = summary.loss_customers / summary.customers if summary.customers else float("nan")
+    notes = {"loss_customers": t("contribution.kpi.of_customers", lang, share=numbers.percent(share)),
+             "giveback": t("contribution.kpi.of_peak", lang, share=numbers.percent(summary.giveback_share))}
+    if not summary.customers:
+        figure = charts.message_figure(t("state.empty", lang))
+    elif summary.contribution <= 0:
+        figure = charts.message_figure(t("contribution.whale.not_positive", lang))
+    else:
+        figure = whale_figure(curve, summary, lang)
+    spec = queries.spec(s.filters)
+    return (_period_text(s, lang), " ".join(notices), not notices, "", True, _scope_note(s, lang),
+            *[values[k] for k in KPIS], *[notes.get(k, "") for k in KPIS], figure,
+            _href("whale", spec, lang), export_href("contribution", spec, lang, "records"))
+
+
+@callback(
+    Output("contribution-waterfall-title", "children"),
+    Output("contribution-waterfall", "figure"),
+    Output("contribution-wmember", "data"),
+    Output("contribution-waterfall-export-table", "href"),
+    Output("contribution-waterfall-export-records", "href"),
+    Input("contribution-query", "data"),
+)
+def draw_waterfall(query):
+    lang = normalise_language(query.get("lang"))
+    state = parse(query)
+    segment = t("contribution.whole_company", lang)
+    try:
+        s = page_slice(query)
+        options = []
+        filters = s.filters
+        if state.waterfall_level:
+            members = engine().members(CUBE, state.waterfall_level)
+            options = [{"value": str(k), "label": str(v)} for k, v in zip(members["key"], members[f"label_{lang}"])]
+            if state.waterfall_member is not None:
+                if state.waterfall_member not in {o["value"] for o in options}:
+                    message = t("contribution.unknown_member", lang, value=state.waterfall_member)
+                    return (t("contribution.waterfall", lang, segment=state.waterfall_member),
+                            charts.message_figure(message), options, "#", "#")
+                segment = engine().member_label(CUBE, state.waterfall_level, state.waterfall_member, lang)
+                filters = filters + [{"dim": state.waterfall_level, "op": "eq", "values": [state.waterfall_member]}]
+        row = queries.waterfall(engine(), filters)
+    except Exception as error:
+        log.exception("contribution waterfall failed")
+        return (t("contribution.waterfall", lang, segment=segment),
+                charts.message_figure(t("state.error", lang, detail=error)), [], "#", "#")
+    spec = queries.spec(filters, analysis.WATERFALL_MEASURES)
+    empty = pd.isna(row["premium"]) or not any(float(row[m] or 0) for m in analysis.WATERFALL_MEASURES)
+    figure = charts.message_figure(t("state.empty", lang)) if empty else waterfall_figure(row, lang)
+    return (t("contribution.waterfall", lang, segment=segment), figure, options,
+            export_href("contribution", spec, lang), export_href("contribution", spec, lang, "records"))
+
+
+@callback(
+    Output("contribution-quadrant", "figure"),
+    Output("contribution-policy", "rowData"),
+    Output("contribution-policy", "columnDefs"),
+    Output("contribution-policy", "dashGridOptions"),
+    Output("contribution-policy", "style"),
+    Output("contribution-policy-summary", "children"),
+    Output("contribution-quadrant-export-table", "href"),
+    Output("contribution-quadrant-export-records", "href"),
+    Output("contribution-policy-export-table", "href"),
+    Input("contribution-query", "data"),
+)
+def draw_segments(query):
+    lang = normalise_language(query.get("lang"))
+    state = parse(query)
+    try:
+        s = page_slice(query)
+        policy = queries.service_policy(engine(), s.filters, state.dimension, state.adoption)
+        q = queries.quadrant(engine(), s.filters, state.dimension)
+        rows, columns = policy_grid(policy, _channel_names(lang), lang)
+    except Exception as error:
+        log.exception("contribution segments failed")
+        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, no_update, "",
+                "#", "#", "#")
+    options, style = _policy_size(len(rows), lang)
+    figure = quadrant_figure(q, lang) if len(q.members) else charts.message_figure(t("state.empty", lang))
+    spec = queries.spec(s.filters, analysis.QUADRANT_MEASURES, [state.dimension], totals=True)
+    return (figure, rows, columns, options, style, _policy_summary(policy, lang), export_href("contribution", spec, lang),
+            export_href("contribution", spec, lang, "records"),
+            _href("policy", queries.spec(s.filters, rows=[state.dimension]), lang, adopt=state.adoption))
+
+
+def _policy_size(rows: int, lang: str) -> tuple[dict, dict]:
+    """A few segments show whole; a long list (provinces, occupations) scrolls in a fixed height."""
+    if rows <= POLICY_ROWS_WHOLE:
+        return grid_options(lang, domLayout="autoHeight"), {"width": "100%"}
+    return grid_options(lang), {"width": "100%", "height": "460px"}
+
+
+def _policy_summary(policy: pd.DataFrame, lang: str) -> str:
+    moving = policy[policy["target_channel"].notna()]
+    if moving.empty:
+        return ""
+    return t("contribution.policy.summary", lang, n=len(moving), amount=numbers.compact(moving["saving"].sum(), lang),
+             share=numbers.percent(moving["saving"].sum() / moving["cost"].sum()))
+
+
+@callback(
+    Output("contribution-tiers", "rowData"),
+    Output("contribution-tiers", "columnDefs"),
+    Output("contribution-tiers", "dashGridOptions"),
+    Output("contribution-tiers-export-table", "href"),
+    Output("contribution-tiers-export-records", "href"),
+    Input("contribution-query", "data"),
+)
+def draw_tiers(query):
+    lang = normalise_language(query.get("lang"))
+    try:
+        s = page_slice(query)
+        frame = queries.vip_tiers(engine(), s.filters)
+    except Exception:
+        log.exception("contribution VIP tiers failed")
+        return [], [], no_update, "#", "#"
+    rows, columns, options = tiers_grid(frame, lang)
+    spec = queries.spec(s.filters, queries.TIER_MEASURES, ["vip_tier"], totals=True)
+    return rows, columns, options, export_href("contribution", spec, lang), export_href("contribution", spec, lang, "records")
+
+
+@callback(
+    Output("contribution-losses-count", "children"),
+    Output("contribution-reasons", "figure"),
+    Output("contribution-losses", "rowData"),
+    Output("contribution-losses", "columnDefs"),
+    Output("contribution-losses-export-table", "href"),
+    Input("contribution-query", "data"),
+)
+def draw_losses(query):
+    lang = normalise_language(query.get("lang"))
+    state = parse(query)
+    try:
+        s = page_slice(query)
+        losses = queries.loss_makers(engine(), s.filters)
+    except Exception as error:
+        log.exception("contribution loss-makers failed")
+        message = t("state.error", lang, detail=error)
+        return message, charts.message_figure(message), [], [], "#"
+    if losses.empty:
+        message = t("contribution.losses.empty", lang)
+        return message, charts.message_figure(message), [], [], "#"
+    figure = reasons_figure(analysis.reason_summary(losses), lang)
+    listed = losses[losses["reason"] == state.reason] if state.reason else losses
+    count = t("contribution.losses.count", lang, total=numbers.integer(len(listed)),
+              amount=numbers.compact(listed["contribution"].sum(), lang),
+              shown=numbers.integer(min(len(listed), LOSS_ROWS_SHOWN)))
+    rows, columns = loss_grid(listed, lang)
+    extra = {"reason": state.reason} if state.reason else {}
+    return count, figure, rows, columns, _href("losses", queries.spec(s.filters), lang, **extra)
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input("contribution-dim", "value"),
+    Input("contribution-wdim", "value"),
+    Input("contribution-wmember", "value"),
+    Input("contribution-reason", "value"),
+    Input("contribution-adopt", "value"),
+    State("contribution-wmember", "data"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def navigate(dimension, waterfall_level, waterfall_member, reason, adoption, member_options, search):
+    state = parse(query_of(search))
+    member = waterfall_member or None
+    known = {o["value"] for o in member_options or []}
+    if member is None and state.waterfall_member is not None and state.waterfall_member not in known:
+        member = state.waterfall_member   # the picker dropped a member it does not list: not the user's doing
+    if ctx.triggered_id == "contribution-wdim" and waterfall_level != state.waterfall_level:
+        member = None   # a member of the old level means nothing at the new one
+    new = replace(state, dimension=dimension or state.dimension, waterfall_level=waterfall_level or None,
+                  waterfall_member=member if waterfall_level else None, reason=reason or None,
+                  adoption=int(adoption) if adoption else state.adoption)
+    # controls report their values on mount: only a real change rewrites the URL
+    if replace(new, invalid=()) == replace(state, invalid=()):
+        return no_update
+    return with_state(search, new)
