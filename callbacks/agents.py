@@ -1,1 +1,434 @@
-"""Callbacks of the Agent effectiveness page."""
+"""Agent effectiveness callbacks: league table, funnel by lead source, branch/team comparison,
+productivity distribution, and one agent's detail, all from the agents cube under the global filters
+and period (year to date at the as-of date unless the filters choose dates).
+
+A branch or team chosen on the page narrows the rows through a drill path, not a filter: the
+indices keep comparing with the whole filtered slice (cubes/sql.py Baseline), so an agent's index is
+the same whether or not their team is singled out.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from plotly.subplots import make_subplots
+
+from callbacks import charts
+from callbacks.downloads import export_href
+from callbacks.engine import current_access, engine, shared_engine
+from callbacks.filters import current_filters
+from callbacks.grids import json_rows, number_column
+from callbacks.overview import Slice, page_slice
+from cubes.agents_book import agent_profile, customer_book
+from layouts import numbers
+from layouts.agents import KPIS, PAGE_KEYS
+from layouts.filter_state import GLOBAL_FILTERS
+from layouts.i18n import grid_options, join_list, normalise_language, t
+from layouts.url_query import query_of, search_with
+
+log = logging.getLogger(__name__)
+
+CUBE = "agents"
+# league-table columns: (measure, format, has an index against the company)
+LEAGUE = (("fyp_sold", "money", True), ("cases", "int", True), ("avg_case_size", "money", True),
+          ("visits_per_day", "float", True), ("minutes_per_visit", "float", True),
+          ("visits_per_close", "float", True), ("days_to_close", "float", True),
+          ("conversion_cold_visit", "pct", True), ("conversion_referral", "pct", True),
+          ("new_customers", "int", False), ("new_share_cold_visit", "pct", False),
+          ("new_share_referral", "pct", False), ("book_persistency_13", "pct", False))
+LEAGUE_MEASURES = [m for name, _fmt, indexed in LEAGUE for m in ((name, f"{name}_index") if indexed else (name,))]
+LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
+KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
+               "conversion_cold_visit": "pct", "conversion_referral": "pct"}
+COMPARE_MEASURES = ["activity_rate", "cases_per_agent", "headcount", "fyp_sold"]
+STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
+LABELLED_BUBBLES = 30
+BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
+
+
+# --- what the URL asks for ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Roster:
+    """Every branch, team and agent the caller may see, with labels and the branch's geography path."""
+
+    agents: pd.DataFrame  # agent.branch, agent.team, agent.agent and their |zh |en labels
+    branch_paths: dict[str, list[str]]  # branch -> [region, province, city, branch]
+
+    def branch_label(self, branch: str, lang: str) -> str:
+        rows = self.agents[self.agents["agent.branch"] == branch]
+        return str(rows[f"agent.branch|{lang}"].iloc[0]) if len(rows) else branch
+
+    def team_branch(self, team: str) -> str | None:
+        rows = self.agents[self.agents["agent.team"] == team]
+        return str(rows["agent.branch"].iloc[0]) if len(rows) else None
+
+
+def roster() -> Roster:
+    agents = engine().query({"cube": CUBE, "rows": ["agent.branch", "agent.team", "agent.agent"], "measures": ["visits"]})
+    geo = engine().query({"cube": CUBE, "measures": ["visits"],
+                          "rows": ["geography.region", "geography.province", "geography.city", "geography.branch"]})
+    paths = {row[3]: list(row) for row in geo[["geography.region", "geography.province", "geography.city",
+                                               "geography.branch"]].astype(str).itertuples(index=False)}
+    return Roster(agents, paths)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The page's branch, team and agent, checked against the roster; notices for what was ignored."""
+
+    branch: str | None
+    team: str | None
+    agent: str | None
+    notices: tuple[str, ...]
+
+    def drill(self, paths: dict[str, list[str]]) -> dict | None:
+        if self.team:
+            return {"hierarchy": "agent", "path": [self.branch, self.team]}
+        if self.branch:
+            return {"hierarchy": "geography", "path": paths[self.branch]}
+        return None
+
+
+def selection(query: dict, people: Roster, lang: str) -> Selection:
+    branch, team, agent = (query.get(key) or None for key in PAGE_KEYS)
+    notices = []
+    if branch and branch not in people.branch_paths:
+        notices.append(t("agents.unknown_branch", lang, value=branch))
+        branch = None
+    if team and (people.team_branch(team) is None or (branch and people.team_branch(team) != branch)):
+        notices.append(t("agents.unknown_team", lang, value=team))
+        team = None
+    if team:
+        branch = people.team_branch(team)
+    if agent and agent_profile(shared_engine(), current_access(), agent) is None:
+        notices.append(t("agents.detail.unknown", lang, value=agent))
+    return Selection(branch, team, agent, tuple(notices))
+
+
+def _spec(s: Slice, sel: Selection, people: Roster, measures: list[str], rows=(), **extra) -> dict:
+    spec = {"cube": CUBE, "rows": list(rows), "measures": measures, "filters": s.filters(CUBE), **extra}
+    drill = sel.drill(people.branch_paths)
+    return {**spec, "drill": drill} if drill else spec
+
+
+def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
+    """The query behind each part of the page; the league spec is also what its CSV export asks."""
+    compare = {"cube": CUBE, "rows": ["agent.branch"], "measures": COMPARE_MEASURES, "filters": s.filters(CUBE)}
+    if sel.branch:  # the teams of the chosen branch (the drill shows the level below the branch)
+        compare["drill"] = {"hierarchy": "agent", "path": [sel.branch]}
+    return {
+        "league": _spec(s, sel, people, LEAGUE_MEASURES, ["agent.agent"], totals=True,
+                        sort=[{"by": "fyp_sold", "desc": True}]),
+        "kpis": _spec(s, sel, people, list(KPIS)),
+        "funnel": _spec(s, sel, people, ["prospects", "closes", "new_customers"], ["lead_source"]),
+        "compare": compare,
+        "company": {"cube": CUBE, "measures": ["activity_rate", "cases_per_agent"], "filters": s.filters(CUBE)},
+    }
+
+
+# --- figures --------------------------------------------------------------------------------------
+def funnel_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """One funnel per lead source, each on its own scale, with the share of prospects at each stage."""
+    frame = frame[frame["lead_source"].notna()]
+    fig = make_subplots(rows=1, cols=len(frame), subplot_titles=list(frame[f"lead_source|{lang}"]),
+                        horizontal_spacing=0.12)
+    stages = [t(f"agents.funnel.{k}", lang) for k in ("prospects", "closes", "new_customers")]
+    for i, (_, row) in enumerate(frame.iterrows(), start=1):
+        fig.add_trace(go.Funnel(y=stages, x=[row["prospects"], row["closes"], row["new_customers"]],
+                                texttemplate="%{value:,}<br>%{percentInitial:.1%}", name=row[f"lead_source|{lang}"],
+                                marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False), row=1, col=i)
+        if i > 1:
+            fig.update_yaxes(showticklabels=False, row=1, col=i)
+    fig = charts.base_layout(fig)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    return fig
+
+
+def histogram_figure(cases: pd.Series, lang: str) -> go.Figure:
+    """Agents by cases sold: the inactive tail (no sale) and the stars (top tenth) coloured apart."""
+    cases = cases.fillna(0).astype(int)
+    threshold = max(1, int(math.ceil(cases.quantile(1 - STAR_SHARE))))
+    width = max(1, int(math.ceil(cases.max() / 30)))
+    bins = (cases // width) * width
+    groups = (("inactive", cases == 0, "#adb5bd", t("agents.histogram.inactive", lang, n=int((cases == 0).sum()))),
+              ("others", (cases > 0) & (cases < threshold), charts.SERIES_COLOURS[0], t("agents.histogram.others", lang)),
+              ("stars", cases >= threshold, "#f59f00",
+               t("agents.histogram.stars", lang, cases=threshold, n=int((cases >= threshold).sum()))))
+    fig = go.Figure()
+    for _name, mask, colour, label in groups:
+        counts = bins[mask].value_counts().sort_index()
+        # a bin is drawn by the group that holds its lower edge; the zero bin is only the inactive
+        fig.add_bar(x=counts.index + width / 2 if width > 1 else counts.index, y=counts.values, width=width * 0.9,
+                    marker_color=colour, name=label)
+    fig.update_layout(barmode="overlay", bargap=0.05)
+    fig.update_xaxes(title=t("agents.col.cases", lang))
+    fig.update_yaxes(title=t("agents.histogram.agents", lang))
+    return charts.base_layout(fig)
+
+
+def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: str) -> go.Figure:
+    """One bubble per branch (or team): activity rate against cases per agent, size = headcount; the
+    dotted lines are the company's. A few bubbles (the teams of a branch) carry their names."""
+    body = frame.dropna(subset=["activity_rate", "cases_per_agent"])
+    size = body["headcount"].fillna(0)
+    fig = go.Figure(go.Scatter(
+        x=body["activity_rate"], y=body["cases_per_agent"], text=body[f"{level}|{lang}"],
+        mode="markers+text" if len(body) <= LABELLED_BUBBLES else "markers", textposition="top center",
+        marker={"size": size, "sizemode": "area", "sizeref": 2.0 * max(size.max(), 1) / 40 ** 2, "sizemin": 4,
+                "color": charts.SERIES_COLOURS[0], "opacity": 0.6, "line": {"width": 1, "color": "#ffffff"}},
+        customdata=size, hovertemplate=(f"%{{text}}<br>{t('agents.kpi.activity_rate', lang)} %{{x:.1%}}<br>"
+                                        f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
+                                        f"{t('agents.kpi.headcount', lang)} %{{customdata:.1f}}<extra></extra>")))
+    average = t("agents.compare.average", lang)
+    fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
+    fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
+                  annotation_text=average, annotation_position="top right")
+    fig.update_xaxes(title=t("agents.kpi.activity_rate", lang), tickformat=".0%")
+    fig.update_yaxes(title=t("agents.kpi.cases_per_agent", lang))
+    return charts.base_layout(fig)
+
+
+def trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """The agent's visits and closes per month as bars, first-year premium as a line on its own axis."""
+    divisor, unit = charts.MONEY_UNIT[lang]
+    months = [charts.month_label(key, lang) for key in frame["time.month"]]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=months, y=frame["visits"], name=t("agents.detail.visits", lang))
+    fig.add_bar(x=months, y=frame["closes"], name=t("agents.detail.closes", lang))
+    fig.add_scatter(x=months, y=frame["fyp_sold"] / divisor, name=f"{t('agents.detail.fyp', lang)}（{unit}）"
+                    if lang == "zh" else f"{t('agents.detail.fyp', lang)} ({unit})", mode="lines+markers",
+                    secondary_y=True)
+    fig.update_yaxes(title=unit, secondary_y=True, showgrid=False)
+    return charts.base_layout(fig)
+
+
+# --- grids ----------------------------------------------------------------------------------------
+def _index_style(lower_is_better: bool) -> dict:
+    good, bad = ("params.value <= 90", "params.value >= 110") if lower_is_better else ("params.value >= 110",
+                                                                                         "params.value <= 90")
+    return {"styleConditions": [{"condition": f"params.value != null && {good}", "style": {"color": "#2b8a3e"}},
+                                {"condition": f"params.value != null && {bad}", "style": {"color": "#c92a2a"}}]}
+
+
+def league_columns(lang: str) -> list[dict]:
+    columns = [
+        {"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 120},
+        {"field": "id", "headerName": t("agents.col.id", lang), "width": 100},
+        {"field": "branch", "headerName": t("agents.col.branch", lang), "width": 150},
+        {"field": "team", "headerName": t("agents.col.team", lang), "width": 160},
+    ]
+    for name, fmt, indexed in LEAGUE:
+        header = t(f"agents.col.{name}", lang)
+        value = number_column(name, header if not indexed else t("agents.col.value", lang), fmt,
+                              minWidth=120 if fmt == "money" else 90, width=140 if fmt == "money" else 100)
+        if not indexed:
+            columns.append({**value, "headerName": header, "headerTooltip": header})
+            continue
+        index = number_column(f"{name}_index", t("agents.col.index", lang), "int", minWidth=70, width=80,
+                              filter=False, cellStyle=_index_style(name in LOWER_IS_BETTER))
+        columns.append({"headerName": header, "headerTooltip": header, "children": [value, index]})
+    return columns
+
+
+def league_rows(frame: pd.DataFrame, people: Roster, lang: str) -> tuple[list[dict], list[dict]]:
+    """One row per agent (id, name, branch, team, measures) and the selection's total as a pinned row."""
+    where = people.agents.set_index("agent.agent")
+    body = frame[frame["_row_depth"] == 1]
+    rows = pd.DataFrame({"id": body["agent.agent"], "name": body[f"agent.agent|{lang}"],
+                         "branch": body["agent.agent"].map(where[f"agent.branch|{lang}"]),
+                         "team": body["agent.agent"].map(where[f"agent.team|{lang}"]),
+                         **{m: body[m] for m in LEAGUE_MEASURES}})
+    total = frame[frame["_row_depth"] == 0]
+    pinned = [{"name": t("agents.selection_total", lang),
+               **{m: total[m].iloc[0] for m in LEAGUE_MEASURES}}] if len(total) else []
+    return json_rows(rows), json_rows(pd.DataFrame(pinned))
+
+
+def book_columns(lang: str) -> list[dict]:
+    return [
+        {"field": "link", "headerName": t("agents.book.customer", lang), "cellRenderer": "markdown", "width": 120,
+         "pinned": "left"},
+        {"field": "name", "headerName": t("agents.book.name", lang), "width": 110},
+        {"field": "vip", "headerName": t("agents.book.vip", lang), "width": 110},
+        number_column("policies", t("agents.book.policies", lang), "int", minWidth=90, width=100),
+        number_column("in_force", t("agents.book.in_force", lang), "int", minWidth=90, width=100),
+        *(number_column(name, t(f"agents.book.{name}", lang), fmt, flex=1) for name, fmt in BOOK_COLUMNS),
+    ]
+
+
+def book_rows(book: pd.DataFrame, lang: str) -> list[dict]:
+    rows = pd.DataFrame({
+        "link": [f"[{c}](/customer?id={c}&lang={lang})" for c in book["customer_id"]],
+        "name": book["name"], "vip": book[f"vip_{lang}"], "policies": book["policies"], "in_force": book["in_force"],
+        **{name: book[name] for name, _fmt in BOOK_COLUMNS},
+    })
+    return json_rows(rows)
+
+
+# --- callbacks ------------------------------------------------------------------------------------
+def _kpi_text(name: str, value, lang: str) -> str:
+    fmt = KPI_FORMATS[name]
+    if fmt == "pct":
+        return numbers.percent(value)
+    if fmt == "money":
+        return numbers.compact(value, lang)
+    return "—" if value is None or pd.isna(value) else f"{value:,.1f}"
+
+
+def _options(frame: pd.DataFrame, level: str, lang: str, current: str | None, with_key: bool = False) -> list[dict]:
+    """A select's choices; the URL's value stays among them even when it is not valid, so the select
+    keeps showing it (and does not clear the URL behind the notice that names it)."""
+    pairs = frame[[level, f"{level}|{lang}"]].drop_duplicates().astype(str).itertuples(index=False)
+    options = [{"value": key, "label": f"{label} · {key}" if with_key else label} for key, label in pairs]
+    known = {o["value"] for o in options}
+    return options + ([{"value": current, "label": current}] if current and current not in known else [])
+
+
+def _scope_note(s: Slice, lang: str) -> str:
+    skipped = s.not_applicable(CUBE)
+    names = join_list((t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in skipped), lang)
+    return t("filter.not_applicable", lang, what=t("agents.title", lang), names=names) if skipped else ""
+
+
+@callback(
+    Output("agents-period", "children"),
+    Output({"role": "agents-kpi", "kpi": ALL}, "children"),
+    Output("agents-grid", "rowData"),
+    Output("agents-grid", "columnDefs"),
+    Output("agents-grid", "dashGridOptions"),
+    Output("agents-league-count", "children"),
+    Output("agents-export-table", "href"),
+    Output("agents-export-records", "href"),
+    Output("agents-funnel", "figure"),
+    Output("agents-histogram", "figure"),
+    Output("agents-compare", "figure"),
+    Output("agents-compare-title", "children"),
+    Output("agents-branch", "data"),
+    Output("agents-team", "data"),
+    Output("agents-agent", "data"),
+    Output("agents-notice", "children"),
+    Output("agents-notice", "hide"),
+    Output("agents-error", "children"),
+    Output("agents-error", "hide"),
+    Output("agents-scope-note", "children"),
+    Input("agents-query", "data"),
+    State("agents-grid", "dashGridOptions"),
+)
+def draw_agents(query, options):
+    lang = normalise_language(query.get("lang"))
+    kpi_names = [o["id"]["kpi"] for o in ctx.outputs_list[1]]
+    try:
+        s = page_slice(current_filters(query))
+        people = roster()
+        sel = selection(query, people, lang)
+        specs = page_specs(s, sel, people)
+        league = engine().query(specs["league"])
+        kpis = engine().query(specs["kpis"]).iloc[0]
+        funnel = engine().query(specs["funnel"])
+        compare = engine().query(specs["compare"])
+        company = engine().query(specs["company"]).iloc[0]
+    except Exception as error:  # the page shows a message, never a traceback
+        log.exception("agents query failed")
+        empty = charts.message_figure(t("state.error", lang, detail=error))
+        return ("", ["—"] * len(kpi_names), [], [], no_update, "", "#", "#", empty, empty, empty, "", [], [], [],
+                "", True, t("state.error", lang, detail=error), False, "")
+    rows, pinned = league_rows(league, people, lang)
+    empty = charts.message_figure(t("state.empty", lang))
+    level = "agent.team" if sel.branch else "agent.branch"
+    body = league[league["_row_depth"] == 1]
+    teams = people.agents[people.agents["agent.branch"] == sel.branch] if sel.branch else people.agents.iloc[0:0]
+    agents = people.agents[people.agents["agent.agent"].isin(set(body["agent.agent"]) | {sel.agent})]
+    notices = list(sel.notices)
+    return (
+        t("agents.period", lang, start=s.start, end=s.end),
+        [_kpi_text(name, kpis[name], lang) for name in kpi_names],
+        rows,
+        league_columns(lang),
+        {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned)},
+        t("agents.league_count", lang, n=f"{len(rows):,}"),
+        export_href("agents", specs["league"], lang),
+        export_href("agents", specs["league"], lang, "records"),
+        funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
+        histogram_figure(body["cases"], lang) if len(body) else empty,
+        compare_figure(compare, level, company, lang) if len(compare) else empty,
+        t("agents.compare.team" if sel.branch else "agents.compare.branch", lang),
+        _options(people.agents, "agent.branch", lang, query.get("branch")),
+        _options(teams, "agent.team", lang, query.get("team")),
+        _options(agents, "agent.agent", lang, query.get("agent"), with_key=True),
+        " ".join(notices),
+        not notices,
+        "",
+        True,
+        _scope_note(s, lang),
+    )
+
+
+@callback(
+    Output("agents-detail-title", "children"),
+    Output("agents-detail-facts", "children"),
+    Output("agents-detail-body", "display"),
+    Output("agents-trend", "figure"),
+    Output("agents-book-title", "children"),
+    Output("agents-book", "rowData"),
+    Output("agents-book", "columnDefs"),
+    Input("agents-query", "data"),
+)
+def draw_detail(query):
+    lang = normalise_language(query.get("lang"))
+    agent = query.get("agent")
+    if not agent:
+        return t("agents.detail.none", lang), "", "none", no_update, "", [], []
+    try:
+        profile = agent_profile(shared_engine(), current_access(), agent)
+        if profile is None:
+            return t("agents.detail.unknown", lang, value=agent), "", "none", no_update, "", [], []
+        s = page_slice(current_filters(query))
+        trend = engine().query({"cube": CUBE, "rows": ["time.month"], "measures": ["visits", "closes", "fyp_sold"],
+                                "filters": s.filters(CUBE) + [{"dim": "agent.agent", "op": "eq", "values": [agent]}]})
+        book = customer_book(shared_engine(), current_access(), agent, s.start, s.end)
+    except Exception as error:
+        log.exception("agent detail failed")
+        return t("state.error", lang, detail=error), "", "none", no_update, "", [], []
+    facts = t("agents.detail.facts", lang, branch=profile[f"branch_{lang}"], team=profile[f"team_{lang}"],
+              grade=profile[f"grade_{lang}"], hired=str(profile["hire_date"])[:10])
+    if not pd.isna(profile["leave_date"]):
+        facts += t("agents.detail.left", lang, left=str(profile["leave_date"])[:10])
+    return (
+        t("agents.detail.title", lang, name=profile["name"], id=agent),
+        facts,
+        "block",
+        trend_figure(trend, lang) if len(trend) else charts.message_figure(t("state.empty", lang)),
+        t("agents.detail.book", lang, n=f"{len(book):,}"),
+        book_rows(book, lang),
+        book_columns(lang),
+    )
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input("agents-branch", "value"),
+    Input("agents-team", "value"),
+    Input("agents-agent", "value"),
+    Input("agents-grid", "cellClicked"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def navigate(branch, team, agent, clicked, search):
+    current = query_of(search)
+    chosen = {"branch": branch, "team": team, "agent": agent}
+    if ctx.triggered_id == "agents-grid":
+        row = (clicked or {}).get("rowId")
+        if not row or row == "__total__":
+            return no_update
+        chosen["agent"] = row
+    elif ctx.triggered_id == "agents-branch" and branch != current.get("branch"):
+        chosen["team"] = None  # a team belongs to one branch
+    wanted = {key: value for key, value in chosen.items() if value}
+    # controls report their values when they mount: only a real change rewrites the URL
+    if wanted == {key: current[key] for key in PAGE_KEYS if current.get(key)}:
+        return no_update
+    return search_with(search, PAGE_KEYS, wanted)

@@ -11,6 +11,8 @@ filters and the row scope keep, without the drill path (cubes/sql.py Baseline); 
 index of a cell of one lead source compares with the company's rate of that source."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cubes import dimensions as dims
 from cubes.cube_policies import persistency_columns, persistency_measures
 from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, ratio_of, sum_of, table_labels
@@ -19,6 +21,64 @@ from cubes.sources import GEOGRAPHY, as_of_cte
 
 CONVERSION = "(CAST(coalesce(sum(closes), 0) AS DOUBLE) / NULLIF(count(DISTINCT prospect_id) FILTER (WHERE kind = 'visit'), 0))"
 NEW_CUSTOMERS = "count(DISTINCT new_customer_id)"
+LEAD_SOURCES = (("cold_visit", "陌拜", "cold-visit"), ("referral", "转介绍", "referral"))
+HEADCOUNT = ("(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE)"
+             " / NULLIF(count(DISTINCT d) FILTER (WHERE kind = 'headcount'), 0))")
+# league-table KPIs indexed against the company (= 100); amounts and counts per agent of average
+# headcount, so a team's index compares its agents' average with the company's
+INDEXED = (("fyp_sold", True), ("cases", True), ("avg_case_size", False), ("visits_per_day", False),
+           ("minutes_per_visit", False), ("visits_per_close", False), ("days_to_close", False),
+           ("conversion_cold_visit", False), ("conversion_referral", False))
+
+
+def book_persistency_columns(grace_days: int) -> str:
+    """A policy's month-13 persistency under book_ names: dated when it is decided, apart from the
+    sale row's columns (counted by issue cohort), so the two never add up together."""
+    return persistency_columns(12, 2, grace_days).replace(" AS p13_", " AS book_p13_")
+
+
+def source_measures(code: str, zh: str, en: str) -> tuple[Measure, ...]:
+    """Conversion and new customers of one lead source (DOMAIN: conversion by source, new-customer share)."""
+    of_source = f"lead_source = '{code}'"
+    return (
+        sum_of(f"closes_{code}", "closes", f"{zh}成交次数", f"Closes ({en})", where=of_source, fmt="int"),
+        count_of(f"prospects_{code}", "prospect_id", f"{zh}拜访对象数", f"Prospects visited ({en})",
+                 where=f"kind = 'visit' AND {of_source}"),
+        ratio_of(f"conversion_{code}", f"closes_{code}", f"prospects_{code}", f"{zh}成交率", f"Conversion ({en})"),
+        count_of(f"new_customers_{code}", "new_customer_id", f"{zh}新客户数", f"New customers ({en})", where=of_source),
+        ratio_of(f"new_share_{code}", f"new_customers_{code}", "new_customers", f"新客户中{zh}占比",
+                 f"Share of new customers won by {en}"),
+    )
+
+
+def _aggregate(measures: dict[str, Measure], name: str) -> str:
+    """The SQL aggregate of a sum, distinct count, ratio of them, or company-free 'sql' measure."""
+    m = measures[name]
+    where = f" FILTER (WHERE {m.where})" if m.where else ""
+    if m.kind == "sum":
+        return f"coalesce(sum({m.column}){where}, 0)"
+    if m.kind == "count_distinct":
+        return f"count(DISTINCT {m.column}){where}"
+    if m.kind == "ratio":
+        return f"(CAST({_aggregate(measures, m.numerator)} AS DOUBLE) / NULLIF({_aggregate(measures, m.denominator)}, 0))"
+    return m.sql
+
+
+def index_measure(measures: dict[str, Measure], name: str, per_agent: bool) -> Measure:
+    """Index of a KPI against the company (company = 100): the cell's value over the company's, both
+    from their own summed parts; `per_agent` divides both by their average headcount first."""
+    m = measures[name]
+    value = f"({_aggregate(measures, name)} / {HEADCOUNT})" if per_agent else _aggregate(measures, name)
+    uses = _columns(measures, name) + (("agent_id",) if per_agent else ())
+    return Measure(f"{name}_index", "sql", f"{m.label_zh}指数", f"{m.label_en} index (company = 100)",
+                   sql=f"(100.0 * {value} / NULLIF((SELECT {value} FROM {{slice}}), 0))", uses=uses, fmt="float")
+
+
+def _columns(measures: dict[str, Measure], name: str) -> tuple[str, ...]:
+    m = measures[name]
+    if m.kind == "ratio":
+        return tuple(dict.fromkeys(_columns(measures, m.numerator) + _columns(measures, m.denominator)))
+    return (m.column,) if m.column else m.uses
 
 
 def agents_source(rules: Rules) -> str:
@@ -73,6 +133,14 @@ rows AS (
     LEFT JOIN closing_visit cv ON cv.policy_id = p.policy_id
     WHERE p.agent_id IS NOT NULL
     UNION ALL BY NAME
+    SELECT p.policy_id || '#13' AS record_id, p.agent_id, p.customer_id, 'book13' AS kind,
+           CAST(p.issue_date + INTERVAL 12 MONTH + INTERVAL {rules.grace_days} DAY AS DATE) AS d,
+           {book_persistency_columns(rules.grace_days)}
+    FROM fact_policy p CROSS JOIN as_of_date
+    LEFT JOIN paid_by_year pp ON pp.policy_id = p.policy_id
+    WHERE p.agent_id IS NOT NULL
+      AND p.issue_date + INTERVAL 12 MONTH + INTERVAL {rules.grace_days} DAY <= as_of_date.as_of
+    UNION ALL BY NAME
     SELECT a.agent_id || '@' || strftime(m.d, '%Y-%m') AS record_id, m.d, 'headcount' AS kind, a.agent_id
     FROM dim_agent a CROSS JOIN as_of_date
     CROSS JOIN LATERAL (SELECT unnest(generate_series(
@@ -94,7 +162,7 @@ LEFT JOIN dim_calendar cal ON cal.date = r.d
 
 
 def agents_cube(rules: Rules) -> Cube:
-    return Cube(
+    cube = Cube(
         name="agents", label_zh="营销员活动", label_en="Agent activity",
         grain="visit, sale (policy sold by an agent), agent-month of employment, agent workdays employed",
         source=agents_source(rules),
@@ -138,8 +206,7 @@ def agents_cube(rules: Rules) -> Cube:
             count_of("active_agents", "agent_id", "有成交营销员数", "Agents with a sale", where="kind = 'sale'"),
             # average over the months of the cell: agent-months / months (DOMAIN: average headcount)
             Measure("headcount", "sql", "平均在职营销员数", "Average headcount",
-                    sql=("(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE)"
-                         " / NULLIF(count(DISTINCT d) FILTER (WHERE kind = 'headcount'), 0))"),
+                    sql=HEADCOUNT,
                     uses=("agent_id",), fmt="float"),
             ratio_of("activity_rate", "active_agents", "headcount", "活动率", "Activity rate"),
             ratio_of("cases_per_agent", "cases", "headcount", "人均件数", "Cases per agent", fmt="float"),
@@ -148,6 +215,23 @@ def agents_cube(rules: Rules) -> Cube:
                     sql=f"({CONVERSION} / NULLIF((SELECT {CONVERSION} FROM {{slice}}), 0))",
                     uses=("closes", "prospect_id"), fmt="float", baseline_by=("lead_source",)),
         ),
-        scope_columns={"region": "region_code", "branch": "branch_id"},
+        scope_columns={"region": "region_code", "branch": "branch_id", "agent": "agent_id"},
         drill_columns=("kind", "record_id", "d", "agent_id", "customer_id", "lead_source"),
     )
+    return replace(cube, measures=cube.measures + league_measures(cube.measures))
+
+
+def league_measures(base: tuple[Measure, ...]) -> tuple[Measure, ...]:
+    """What the league table of the agents page adds: conversion and new customers by lead source,
+    the book's 13-month persistency decided in the period, and each KPI's index against the company."""
+    added = (
+        *(m for source in LEAD_SOURCES for m in source_measures(*source)),
+        sum_of("book_p13_due", "book_p13_due", "本期考核13个月应缴件数", "Due at month 13, decided in period",
+               fmt="int"),
+        sum_of("book_p13_kept", "book_p13_kept", "本期考核13个月继续件数", "Kept at month 13, decided in period",
+               fmt="int"),
+        ratio_of("book_persistency_13", "book_p13_kept", "book_p13_due", "13个月继续率（本期考核）",
+                 "13-month persistency (decided in period)"),
+    )
+    measures = {m.name: m for m in base + added}
+    return added + tuple(index_measure(measures, name, per_agent) for name, per_agent in INDEXED)

@@ -1,11 +1,97 @@
-"""Agent effectiveness page (营销员效能). The layout is a pure function of the URL query."""
+"""Agent effectiveness page (营销员效能). The layout is a pure function of the URL query.
+
+URL state besides the global filters: `branch` and `team` narrow the league table (the company the
+indices compare with stays the whole filtered slice), `agent` opens the agent detail.
+callbacks/agents.py fills every card, chart and grid and writes control changes back to the URL.
+"""
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_mantine_components as dmc
+from dash import dcc
 
-from layouts.i18n import normalise_language, t
+from layouts.export_links import export_links
+from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
+from layouts.page_header import page_header
+
+KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
+PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
+COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True, "autoHeaderHeight": True}
+
+
+def _kpi_card(name: str, lang: str) -> dmc.Card:
+    return dmc.Card([
+        dmc.Text(t(f"agents.kpi.{name}", lang), size="sm", c="dimmed", lineClamp=1),
+        dmc.Text("—", id={"role": "agents-kpi", "kpi": name}, fw=700, size="xl"),
+    ], withBorder=True, padding="sm")
+
+
+def _chart_card(graph_id: str, title: str, height: int, *extra) -> dmc.Card:
+    return dmc.Card([
+        dmc.Text(title, fw=600, mb="xs", id=f"{graph_id}-title"),
+        dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})),
+        *extra,
+    ], withBorder=True, padding="sm")
+
+
+def _controls(query: dict, lang: str) -> dmc.Group:
+    # options come from the callback (they depend on the warehouse and the filters); the values
+    # from the URL, so a copied link shows the same selection
+    def select(key: str, label: str, placeholder: str, width: int) -> dmc.Select:
+        value = query.get(key) or None
+        return dmc.Select(id=f"agents-{key}", label=label, placeholder=placeholder, value=value,
+                          data=[{"value": value, "label": value}] if value else [], searchable=True, clearable=True,
+                          w=width, limit=200,
+                          nothingFoundMessage="—")
+
+    return dmc.Group([
+        select("branch", t("agents.branch", lang), t("agents.all_branches", lang), 260),
+        select("team", t("agents.team", lang), t("agents.all_teams", lang), 220),
+        select("agent", t("agents.agent", lang), t("agents.pick_agent", lang), 260),
+    ], align="flex-end", gap="md")
+
+
+def _detail(lang: str) -> dmc.Card:
+    return dmc.Card([
+        dmc.Text(t("agents.detail.none", lang), id="agents-detail-title", fw=600),
+        dmc.Text(id="agents-detail-facts", size="sm", c="dimmed"),
+        dmc.Box([
+            dmc.Text(t("agents.detail.trend", lang), fw=600, mt="sm"),
+            dcc.Loading(dcc.Graph(id="agents-trend", config=GRAPH_CONFIG, style={"height": "300px"})),
+            dmc.Text(id="agents-book-title", fw=600, mt="sm", mb="xs"),
+            dag.AgGrid(id="agents-book", rowData=[], columnDefs=[],
+                       defaultColDef=COLUMN_DEFAULTS,
+                       dashGridOptions=grid_options(lang, pagination=True, paginationPageSize=20,
+                                                    paginationPageSizeSelector=False),
+                       className="ag-theme-quartz", style={"width": "100%", "height": "420px"}),
+        ], id="agents-detail-body", display="none"),
+    ], withBorder=True, padding="sm", id="agents-detail")
 
 
 def layout(lang: str | None = None, **query) -> dmc.Stack:
     lang = normalise_language(lang)
-    return dmc.Stack([dmc.Title(t("nav.agents", lang), order=3)])
+    return dmc.Stack([
+        *page_header("agents", query, lang, [_kpi_card(name, lang) for name in KPIS]),
+        _controls(query, lang),
+        dmc.Card([
+            dmc.Group([
+                dmc.Text(t("agents.league", lang), fw=600),
+                dmc.Text(id="agents-league-count", size="sm", c="dimmed"),
+            ], justify="space-between"),
+            dmc.Text(t("agents.league_hint", lang), size="sm", c="dimmed", mb="xs"),
+            dcc.Loading(dag.AgGrid(
+                id="agents-grid", rowData=[], columnDefs=[],
+                defaultColDef=COLUMN_DEFAULTS,
+                dashGridOptions=grid_options(lang, rowSelection={"mode": "singleRow", "checkboxes": False,
+                                                                 "enableClickSelection": True}),
+                getRowId="params.data.id || '__total__'", className="ag-theme-quartz", style={"width": "100%", "height": "520px"},
+            )),
+            export_links("agents", lang),
+        ], withBorder=True, padding="sm"),
+        _detail(lang),
+        dmc.SimpleGrid([
+            _chart_card("agents-funnel", t("agents.funnel", lang), 340),
+            _chart_card("agents-histogram", t("agents.histogram", lang), 340),
+        ], cols={"base": 1, "md": 2}),
+        _chart_card("agents-compare", "", 420),
+    ], gap="md")

@@ -1,0 +1,129 @@
+"""The agent effectiveness page in a real browser: the league table's conversion indices and its CSV
+export agree with a hand-written query over fact_visit; the agent detail lists the agent's book."""
+from __future__ import annotations
+
+import csv
+import io
+
+import duckdb
+import pytest
+import requests
+
+from data.config import load_params
+from tests.e2e.conftest import console_errors, screenshot
+
+pytestmark = pytest.mark.e2e
+
+# DOMAIN: conversion = closes / distinct prospects visited, per lead source; index = agent / company x 100
+CONVERSION_INDEX = """
+    WITH v AS (SELECT * FROM fact_visit WHERE visit_date BETWEEN ? AND ?),
+    company AS (SELECT lead_source, count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+                FROM v GROUP BY lead_source),
+    agent AS (SELECT agent_id, lead_source,
+                     count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+              FROM v WHERE agent_id IN (?, ?) GROUP BY agent_id, lead_source)
+    SELECT agent.agent_id, CAST(agent.lead_source AS VARCHAR), 100 * agent.rate / company.rate
+    FROM agent JOIN company USING (lead_source)
+"""
+
+
+def _period() -> tuple[str, str]:
+    as_of = load_params()["as_of_date"]
+    return f"{as_of.year}-01-01", as_of.isoformat()
+
+
+def _grid_rows(duo, grid: str) -> list[dict]:
+    return duo.driver.execute_script(
+        f"let api; try {{ api = dash_ag_grid.getApi('{grid}'); }} catch (e) {{ return []; }}"
+        "const rows = []; api.forEachNode(n => rows.push(n.data)); return rows;")
+
+
+def _wait_rows(duo, grid: str, field: str) -> list[dict]:
+    """The grid's rows once its first row carries `field` (probing one row keeps each poll light)."""
+    probe = (f"let api; try {{ api = dash_ag_grid.getApi('{grid}'); }} catch (e) {{ return false; }}"
+             f"const row = api.getDisplayedRowAtIndex(0); return !!(row && row.data && '{field}' in row.data);")
+    duo._wait_for(lambda d: d.execute_script(probe), timeout=120, msg=f"{grid}: no {field}")
+    return _grid_rows(duo, grid)
+
+
+def _two_agents(rows: list[dict]) -> list[dict]:
+    """The top seller and a mid-table agent, both with visits of each source and a name no one else has."""
+    names = [r["name"] for r in rows]
+    usable = [r for r in rows if names.count(r["name"]) == 1 and r["conversion_cold_visit_index"] is not None
+              and r["conversion_referral_index"] is not None]
+    return [usable[0], usable[len(usable) // 2]]
+
+
+def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/agents")
+    rows = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
+    chosen = _two_agents(rows)
+    start, end = _period()
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        oracle = {(a, s): index for a, s, index in
+                  con.execute(CONVERSION_INDEX, [start, end, chosen[0]["id"], chosen[1]["id"]]).fetchall()}
+        branch, team = con.execute("SELECT branch_id, team_id FROM dim_agent WHERE agent_id = ?",
+                                   [chosen[0]["id"]]).fetchall()[0]
+        employed = {a for (a,) in con.execute(
+            "SELECT DISTINCT a.agent_id FROM dim_agent a JOIN dim_calendar c ON c.is_workday AND c.date BETWEEN ? AND ?"
+            " AND c.date >= a.hire_date AND (a.leave_date IS NULL OR c.date < a.leave_date)", [start, end]).fetchall()}
+    for row in chosen:
+        assert row["conversion_cold_visit_index"] == pytest.approx(oracle[(row["id"], "cold_visit")], rel=1e-9)
+        assert row["conversion_referral_index"] == pytest.approx(oracle[(row["id"], "referral")], rel=1e-9)
+    assert employed <= {r["id"] for r in rows}  # every agent employed in the period has a row
+    assert [r["fyp_sold"] for r in rows[:20]] == sorted((r["fyp_sold"] for r in rows[:20]), reverse=True)
+    screenshot(dashboard, "agents_zh")
+
+    session = {c["name"]: c["value"] for c in dashboard.driver.get_cookies()}  # the export needs the sign-in
+    export = requests.get(dashboard.find_element("#agents-export-table").get_attribute("href"), cookies=session,
+                          timeout=120)
+    assert export.status_code == 200
+    lines = export.content.decode("utf-8-sig").splitlines()
+    table = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+    assert len(table) == len(rows) + 1  # every agent and the total
+    by_name = {r["营销员"]: r for r in table}
+    for row in chosen:
+        assert float(by_name[row["name"]]["陌拜成交率指数"]) == pytest.approx(oracle[(row["id"], "cold_visit")], abs=1e-4)
+        assert float(by_name[row["name"]]["转介绍成交率指数"]) == pytest.approx(oracle[(row["id"], "referral")], abs=1e-4)
+
+    # narrowed to one team, the rows are that team's and the index still compares with the company
+    dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
+    count = "try { return dash_ag_grid.getApi('agents-grid').getDisplayedRowCount(); } catch (e) { return 0; }"
+    dashboard._wait_for(lambda d: 0 < d.execute_script(count) < len(rows), timeout=120, msg="the team was not applied")
+    in_team = _grid_rows(dashboard, "agents-grid")
+    assert {r["team"] for r in in_team} == {chosen[0]["team"]}
+    again = next(r for r in in_team if r["id"] == chosen[0]["id"])
+    assert again["conversion_cold_visit_index"] == pytest.approx(oracle[(chosen[0]["id"], "cold_visit")], rel=1e-9)
+    dashboard.wait_for_element("#agents-compare .main-svg", timeout=60)
+    screenshot(dashboard, "agents_team_zh")
+    assert console_errors(dashboard) == []
+
+
+def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        agent, customers = con.execute(
+            "SELECT agent_id, count(DISTINCT customer_id) FROM fact_policy WHERE agent_id IS NOT NULL "
+            "GROUP BY agent_id ORDER BY count(*) DESC, agent_id LIMIT 1").fetchall()[0]
+    dashboard.driver.get(dashboard.server_url + f"/agents?lang=en&agent={agent}")
+    dashboard.wait_for_contains_text("#agents-detail-title", f"({agent})", timeout=60)
+    book = _wait_rows(dashboard, "agents-book", "contribution")
+    assert len(book) == customers
+    link = dashboard.find_element("#agents-book .ag-cell[col-id='link'] a")
+    assert f"/customer?id={link.text}&lang=en" in link.get_attribute("href")
+    dashboard.wait_for_element("#agents-trend .main-svg", timeout=30)
+    _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
+    screenshot(dashboard, "agents_en")
+
+    # a click on another agent's row opens their detail; a bad id says so
+    other = _grid_rows(dashboard, "agents-grid")[1]["id"]
+    dashboard.find_element(f"#agents-grid .ag-center-cols-container .ag-row[row-id='{other}'] .ag-cell").click()
+    dashboard.wait_for_contains_text("#agents-detail-title", f"({other})", timeout=60)
+    assert f"agent={other}" in dashboard.driver.current_url
+    # bad ids are named, and a period without data says so instead of failing
+    dashboard.driver.get(dashboard.server_url + "/agents?lang=en&agent=NO_SUCH&branch=NOPE&from=2030-01-01&to=2030-06-30")
+    dashboard.wait_for_contains_text("#agents-notice", "Agent NO_SUCH does not exist", timeout=60)
+    assert "Branch NOPE does not exist" in dashboard.find_element("#agents-notice").text
+    dashboard.wait_for_contains_text("#agents-funnel", "No data for the current selection", timeout=60)
+    assert dashboard.find_element("#agents-detail-title").text.startswith("Agent NO_SUCH does not exist")
+    assert _grid_rows(dashboard, "agents-grid") == []
+    assert console_errors(dashboard) == []
