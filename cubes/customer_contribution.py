@@ -1,0 +1,86 @@
+"""One customer's contribution (贡献): its waterfall and where it ranks on the whale curve of every
+customer the caller may see. No Dash.
+
+The ranking population is the contribution cube's: customers with at least one month in
+mart_customer_month within the period, their contribution summed over those months. Rank 1 is the
+largest contribution; tied customers share the better rank (1 + customers with more).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cubes.customer_view import Period, read, valid_id, visible_ids_sql
+from cubes.engine import Engine
+from cubes.scope import Access
+from cubes.sql import Params
+
+# (mart column, sign): premium less claims, commission, acquisition cost and cost to serve, plus the
+# investment spread, is the contribution (DOMAIN.md)
+WATERFALL_PARTS = (("premium", 1), ("claims_paid", -1), ("commission", -1), ("acquisition_cost", -1),
+                   ("cost_to_serve", -1), ("investment_spread", 1))
+CURVE_POINTS = 100
+
+
+def waterfall(months: pd.DataFrame) -> pd.DataFrame:
+    """part, signed amount (a cost is negative) and the contribution as the last row, over `months`
+    (rows of mart_customer_month)."""
+    parts = [(name, sign * float(months[name].sum())) for name, sign in WATERFALL_PARTS]
+    return pd.DataFrame(parts + [("contribution", float(months["contribution"].sum()))], columns=["part", "amount"])
+
+
+@dataclass(frozen=True)
+class Rank:
+    contribution: float
+    rank: int  # 1 = largest contribution
+    customers: int  # in the ranking population
+    cumulative_share: float  # share of the population's contribution from customers ranked up to here
+    curve: pd.DataFrame  # customer_share, contribution_share: the whale curve, about CURVE_POINTS points
+
+    @property
+    def top_share(self) -> float:
+        """The customer is within the best `top_share` of customers (rank / customers)."""
+        return self.rank / self.customers
+
+
+RANKED = """
+    WITH per AS (
+        SELECT m.customer_id, sum(m.contribution) AS contribution
+        FROM mart_customer_month m
+        WHERE {period} AND m.customer_id IN ({visible})
+        GROUP BY m.customer_id
+    ), ranked AS (
+        SELECT customer_id, contribution,
+               rank() OVER (ORDER BY contribution DESC) AS rank,
+               row_number() OVER (ORDER BY contribution DESC, customer_id) AS position,
+               sum(contribution) OVER (ORDER BY contribution DESC, customer_id ROWS UNBOUNDED PRECEDING) AS cumulative,
+               count(*) OVER () AS customers, sum(contribution) OVER () AS total
+        FROM per
+    )
+    SELECT customer_id = {id} AS is_customer, contribution, rank, position, customers,
+           cumulative / NULLIF(total, 0) AS cumulative_share
+    FROM ranked
+    -- the customer's own row, and the last row of every 1/{points} of the population for the curve
+    WHERE customer_id = {id} OR position * {points} // customers <> (position - 1) * {points} // customers
+    ORDER BY position"""
+
+
+def contribution_rank(engine: Engine, access: Access, customer_id: str | None, period: Period = Period()) -> Rank | None:
+    """The customer's rank among the visible customers with contribution in the period, or None when
+    the customer is not visible or has no contribution in the period."""
+    customer_id = valid_id(customer_id)
+    if customer_id is None:
+        return None
+    p = Params()
+    sql = RANKED.format(period=period.month_condition("m.month", p), visible=visible_ids_sql(access, p),
+                        id=p.bind(customer_id), points=p.bind(CURVE_POINTS))
+    rows = read(engine, sql, p.values)
+    own = rows[rows["is_customer"]]
+    if own.empty:
+        return None
+    row = own.iloc[0]
+    n = int(row["customers"])
+    curve = pd.DataFrame({"customer_share": rows["position"] / n, "contribution_share": rows["cumulative_share"]})
+    return Rank(float(row["contribution"]), int(row["rank"]), n, float(row["cumulative_share"]),
+                curve.drop_duplicates().reset_index(drop=True))
