@@ -8,7 +8,7 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
-from callbacks.engine import engine
+from callbacks.engine import engine, shared_engine
 from cubes.catalog import cube_by_name
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters, without_members
 from layouts.i18n import bad_param_notices, join_list, normalise_language, t
@@ -18,19 +18,35 @@ FILTER_CUBE = "policies"  # has every globally filtered level; its members are t
 
 
 def _members(level: str):
+    """The members the caller may see."""
     return engine().members(FILTER_CUBE, level)
 
 
 def current_filters(query: dict) -> FilterState:
+    """Members the warehouse does not know are dropped with a notice. Members outside the caller's
+    access stay: the row scope then leaves nothing to show, and `outside_access` says why."""
     state = parse(query)
     for spec in GLOBAL_FILTERS:
         chosen = state.chosen(spec.key)
         if chosen:
-            known = set(_members(spec.level)["key"].astype(str))
+            known = set(shared_engine().members(FILTER_CUBE, spec.level)["key"].astype(str))
             unknown = set(chosen) - known
             if unknown:
                 state = without_members(state, spec.key, unknown)
     return state
+
+
+def outside_access(state: FilterState) -> list[tuple[str, tuple[str, ...]]]:
+    """(filter key, members) of the chosen members the caller's row scope excludes."""
+    outside = []
+    for spec in GLOBAL_FILTERS:
+        chosen = state.chosen(spec.key)
+        if chosen:
+            visible = set(_members(spec.level)["key"].astype(str))
+            hidden = tuple(value for value in chosen if value not in visible)
+            if hidden:
+                outside.append((spec.key, hidden))
+    return outside
 
 
 def cube_filters(cube: str, state: FilterState) -> list[dict]:
@@ -83,7 +99,10 @@ def show_filters(search):
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]
     levels = {spec.key: spec for spec in GLOBAL_FILTERS}
     options = [[{"value": k, "label": v} for k, v in _member_labels(levels[key].level, lang).items()] for key in keys]
-    notice = " ".join(bad_param_notices(state.invalid, lang))
+    notice = " ".join(bad_param_notices(state.invalid, lang) + [
+        t("filter.outside_access", lang, name=t(levels[key].label_key, lang), values=join_list(
+            (shared_engine().member_label(FILTER_CUBE, levels[key].level, value, lang) for value in values), lang))
+        for key, values in outside_access(state)])
     count = len(state.members) + bool(state.start or state.end)
     return (
         options,
@@ -94,7 +113,7 @@ def show_filters(search):
         _chips(state, lang),
         "inline-block" if state.active else "none",
         notice,
-        not state.invalid,
+        not notice,
         f"{t('filter.open', lang)} ({count})" if count else t("filter.open", lang),
         t("filter.apply", lang),
         t("filter.clear", lang),

@@ -37,6 +37,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "filter.sex": {"zh": "性别", "en": "Sex"},
     "filter.tenure": {"zh": "客户司龄", "en": "Tenure band"},
     "filter.vip": {"zh": "VIP等级", "en": "VIP tier"},
+    "filter.outside_access": {
+        "zh": "{name} {values} 不在您的数据权限范围内：这些筛选下没有可显示的数据。",
+        "en": "{name} {values} is outside your data access: nothing can be shown for it.",
+    },
     "filter.not_applicable": {"zh": "以下筛选不适用于{what}：{names}", "en": "Not applicable to {what}: {names}"},
     "nav.explore": {"zh": "多维分析", "en": "Explore"},
     "explore.title": {"zh": "多维分析：切片与下钻", "en": "Explore: slice and drill down"},

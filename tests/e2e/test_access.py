@@ -72,3 +72,12 @@ def test_the_administrator_page_is_refused_to_others(dashboard):
     dashboard.driver.get(dashboard.server.url + "/admin?lang=en")
     dashboard.wait_for_text_to_equal("#admin-refused", "This page is for administrators only.", timeout=20)
     assert not dashboard.driver.find_elements(By.ID, "admin-audit-grid")
+
+
+def test_a_filter_for_another_region_shows_nothing_and_says_why(dashboard_as):
+    duo = dashboard_as("demo-region")  # East China only
+    duo.driver.get(duo.server.url + "/explore?lang=en&region=north")
+    duo.wait_for_contains_text("#filter-notice", "outside your data access", timeout=30)
+    assert "North China" in duo.find_element("#filter-notice").text
+    duo.wait_for_contains_text("#explore-chart-graph", "No data for the current selection.", timeout=30)
+    assert grid_rows(duo, "explore-grid") == []
