@@ -1,7 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`. Everything else they set up themselves.
 PY := .venv/bin/python
 
-.PHONY: run test serve env chromium
+.PHONY: run test serve env chromium bench
 
 env:
 	@bash scripts/bootstrap.sh
@@ -17,6 +17,10 @@ test: env chromium
 ## Production: gunicorn with several workers on the same app object.
 serve: env
 	@bash scripts/serve.sh
+
+## Benchmark at 10x demo scale (issue 7): artifacts/bench/latest.md. BENCH_SCALE=1 for a quick run.
+bench: env chromium
+	@$(PY) -m scripts.bench
 
 chromium:
 	@bash scripts/install_chromium.sh
