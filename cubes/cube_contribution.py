@@ -32,7 +32,7 @@ per_customer AS (
 SELECT m.*, m.customer_id AS record_id, 'customer' AS kind,
        CASE WHEN m.contribution < 0 THEN 1 END AS negative_customer,
        CASE WHEN m.contribution < 0 THEN m.contribution END AS negative_contribution,
-       {CUSTOMER_COLUMNS}, c.customer_branch_id AS branch_id,
+       {CUSTOMER_COLUMNS}, c.customer_name, c.customer_branch_id AS branch_id,
        g.city_code, g.province_code, g.region_code
 FROM per_customer m
 JOIN cust c ON c.customer_id = m.customer_id
@@ -82,5 +82,5 @@ def contribution_cube(rules: Rules) -> Cube:
         scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
         inner_levels={"time.year": "month", "time.quarter": "month", "time.month": "month"},
         inner_table="mart_customer_month",
-        drill_columns=("record_id", "branch_id", "vip_tier", "acquisition_source"),
+        drill_columns=("record_id", "customer_name", "branch_id", "vip_tier", "acquisition_source"),
     )

@@ -46,7 +46,7 @@ def filters_line(spec: QuerySpec, lang: str, member_label) -> str:
 # Headers of the source columns that drill-through and record exports show (cube drill_columns).
 RECORD_COLUMNS = {
     "kind": ("记录类型", "Record type"), "record_id": ("记录号", "Record id"), "d": ("日期", "Date"),
-    "customer_id": ("客户号", "Customer id"), "policy_id": ("保单号", "Policy id"), "agent_id": ("营销员工号", "Agent id"),
+    "customer_id": ("客户号", "Customer id"), "customer_name": ("客户名称", "Customer name"), "policy_id": ("保单号", "Policy id"), "agent_id": ("营销员工号", "Agent id"),
     "product_code": ("产品代码", "Product"), "channel_code": ("渠道", "Channel"), "branch_id": ("网点", "Branch"),
     "status": ("保单状态", "Policy status"), "lead_source": ("线索来源", "Lead source"),
     "event_type": ("服务类型", "Event type"), "service_channel": ("服务渠道", "Service channel"),

@@ -19,7 +19,7 @@ GEOGRAPHY = """geo AS (
 
 # date_sub counts whole elapsed years (a birthday not yet reached this year does not count).
 CUSTOMER = """cust AS (
-    SELECT c.customer_id, c.customer_type, c.sex, c.birth_date, c.occupation_code, o.industry_code,
+    SELECT c.customer_id, c.name AS customer_name, c.customer_type, c.sex, c.birth_date, c.occupation_code, o.industry_code,
            o.risk_class, c.income_band, c.acquisition_source, c.vip_tier, c.first_policy_date,
            c.branch_id AS customer_branch_id,
            date_sub('year', c.birth_date, as_of_date.as_of) AS attained_age,

@@ -101,6 +101,8 @@ def generate(out: Path, scale: float = 1.0, seed: int = DEMO_SEED, progress: boo
                     _generate_chunk(w, np.random.default_rng([seed, 1, i]), first + 1, n, world, agents, params, ids)
                     bar.update()
                 derive(con, params)
+                # Marks the file as generated demo data: only such a warehouse gets the demo accounts.
+                con.execute("CREATE TABLE demo_dataset AS SELECT ?::INTEGER AS seed, ?::DOUBLE AS scale", [seed, scale])
                 con.execute("CHECKPOINT")
                 bar.update()
         finally:

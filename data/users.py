@@ -14,7 +14,7 @@ read-only, so it cannot take writes, while SQLite in WAL mode serves several pro
 
 The demo accounts (DEMO_ACCOUNTS) exist only with the demo data: they are created when the app finds
 the demo warehouse, and refused at sign-in once the warehouse holds loaded data (data/load.py
-leaves a load_log table) or is not the demo at all.
+leaves a load_log table) or was not made by data/generate.py (which leaves a demo_dataset table).
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ DEMO_SCOPE_SQL = {
                  JOIN dim_city c USING (city_code) JOIN dim_province p USING (province_code)
                  WHERE p.region_code = 'east' GROUP BY a.branch_id ORDER BY count(*) DESC, a.branch_id LIMIT 1""",
     "agent": """SELECT p.agent_id FROM fact_policy p JOIN dim_agent a USING (agent_id)
-                WHERE a.leave_date IS NULL AND a.branch_id = ({branch})
+                WHERE a.leave_date IS NULL AND a.branch_id = $branch
                 GROUP BY p.agent_id ORDER BY count(DISTINCT p.customer_id) DESC, p.agent_id LIMIT 1""",
 }
 
@@ -245,7 +245,7 @@ def is_demo_warehouse(warehouse: Path) -> bool:
         return False
     with duckdb.connect(str(warehouse), read_only=True) as wh:
         tables = {r[0] for r in wh.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        return "load_log" not in tables and "dim_agent" in tables
+        return "demo_dataset" in tables and "load_log" not in tables
 
 
 def ensure_demo_accounts(con: sqlite3.Connection, warehouse: Path) -> list[str]:
@@ -257,7 +257,7 @@ def ensure_demo_accounts(con: sqlite3.Connection, warehouse: Path) -> list[str]:
         return []
     with duckdb.connect(str(warehouse), read_only=True) as wh:
         branch = wh.execute(DEMO_SCOPE_SQL["branch"]).fetchall()[0][0]
-        codes = {key: wh.execute(sql.format(branch=f"'{branch}'")).fetchall()[0][0]
+        codes = {key: wh.execute(sql, {"branch": branch} if "$branch" in sql else None).fetchall()[0][0]
                  for key, sql in DEMO_SCOPE_SQL.items()}
     created = []
     for username, role, display_name, key in missing:

@@ -225,3 +225,27 @@ def test_a_redirect_after_sign_in_stays_on_this_site(served):
     response = client.post("/login", data={"username": "demo-exec", "password": users.DEMO_PASSWORD,
                                            "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+# --- personal data in exports: shown whole only to roles with the right ----------------------------
+GOLD_VIPS = {"cube": "contribution", "measures": ["contribution"],
+             "filters": [{"dim": "vip_tier", "op": "in", "values": ["gold_vip"]},
+                         {"dim": "geography.region", "op": "in", "values": ["east"]}]}
+
+
+@pytest.mark.parametrize("username, masked", [("demo-exec", False), ("demo-analyst", True), ("demo-region", True)])
+def test_exported_customer_names_are_masked_for_roles_without_the_right(served, raw, username, masked):
+    _line, rows = read_csv(export(sign_in(served, username), GOLD_VIPS, "records", view="contribution"))
+    names = dict(raw.execute("""SELECT customer_id, name FROM dim_customer c
+                                JOIN dim_branch b USING (branch_id) JOIN dim_city ci ON ci.city_code = b.city_code
+                                JOIN dim_province pv ON pv.province_code = ci.province_code
+                                WHERE c.vip_tier = 'gold_vip' AND pv.region_code = 'east'""").fetchall())
+    assert rows and {row["Record id"] for row in rows} <= set(names)
+    for row in rows:
+        whole = names[row["Record id"]]
+        shown = row["Customer name"]
+        if masked:  # as long as the name, its first character kept, at most four shown, the rest stars
+            assert len(shown) == len(whole) and shown[0] == whole[0] and shown != whole
+            assert sum(ch != "*" for ch in shown) <= 4
+        else:
+            assert shown == whole

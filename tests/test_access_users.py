@@ -74,10 +74,14 @@ def test_demo_accounts_come_only_with_the_demo_data(access, demo_warehouse, tmp_
     ok = users.authenticate(access, "demo-exec", users.DEMO_PASSWORD, None, demo_allowed=True)
     assert ok[1] == "ok" and ok[0].demo
 
-    loaded = tmp_path / "own.duckdb"  # a warehouse a user loaded their data into (data/load.py's log table)
+    loaded = tmp_path / "own.duckdb"  # the demo with a user's data loaded into it (data/load.py's log table)
     with duckdb.connect(str(loaded)) as con:
-        con.execute("CREATE TABLE dim_agent (agent_id VARCHAR); CREATE TABLE load_log (load_id VARCHAR)")
+        con.execute("CREATE TABLE demo_dataset (seed INTEGER); CREATE TABLE load_log (load_id VARCHAR)")
     assert not users.is_demo_warehouse(loaded)
+    built_elsewhere = tmp_path / "elsewhere.duckdb"  # the same tables, not made by the demo generator
+    with duckdb.connect(str(built_elsewhere)) as con:
+        con.execute("CREATE TABLE dim_agent (agent_id VARCHAR)")
+    assert not users.is_demo_warehouse(built_elsewhere)
     fresh = users.connect(tmp_path / "other.sqlite")
     assert users.ensure_demo_accounts(fresh, loaded) == []
     # the demo password does not open an account once the data is not the demo
