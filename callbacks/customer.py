@@ -4,6 +4,7 @@ Access, so scope and masking hold for suggestions and the view alike."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 import dash_mantine_components as dmc
 import pandas as pd
@@ -11,6 +12,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, no_update
 
 from callbacks import charts
+from callbacks.downloads import export_href, register_export
 from callbacks.engine import current_access, shared_engine
 from callbacks.filters import current_filters
 from callbacks.grids import json_rows, number_column
@@ -19,6 +21,7 @@ from cubes.customer_gaps import Gap, history_gaps
 from cubes.customer_view import CustomerRecord, Period, code_labels, customer_record, search, serving_agent
 from cubes.rules import load_rules
 from layouts import numbers
+from layouts.customer import GRID_NAMES
 from layouts.filter_state import GLOBAL_FILTERS
 from layouts.i18n import join_list, normalise_language, t
 from layouts.url_query import query_of, search_with
@@ -336,17 +339,18 @@ def _notes(query: dict, lang: str) -> tuple[Period, str, list[str]]:
     Output({"role": "customer-grid", "grid": ALL}, "rowData"),
     Output({"role": "customer-grid", "grid": ALL}, "columnDefs"),
     Output({"role": "customer-grid-count", "grid": ALL}, "children"),
+    Output({"role": "customer-grid-export", "grid": ALL}, "href"),
     Input("customer-query", "data"),
 )
 def draw_customer(query):
     lang = normalise_language(query.get("lang"))
     access = current_access()
-    grid_names = [o["id"]["grid"] for o in ctx.outputs_list[-3]]
+    grid_names = [o["id"]["grid"] for o in ctx.outputs_list[-4]]
     placeholder = t("customer.search_placeholder" if access.show_pii else "customer.search_placeholder_id", lang)
     masked = "none" if access.show_pii else "inline-block"
     hidden = {"display": "none"}
     empty = (hidden, [], [], {}, "", {}, [], {}, [], "", [[]] * len(grid_names), [[]] * len(grid_names),
-             [""] * len(grid_names))
+             [""] * len(grid_names), ["#"] * len(grid_names))
     try:
         period, period_text, notices = _notes(query, lang)
         raw_id = (query.get("id") or "").strip()
@@ -371,7 +375,34 @@ def draw_customer(query):
             _gaps(history_gaps(record, load_rules().as_of), lang), _payments_figure(record.premiums, lang),
             _events(record, labels), t("customer.count", lang, n=numbers.integer(len(record.events))),
             [grids[n][0] for n in grid_names], [grids[n][1] for n in grid_names], [counts[n] for n in grid_names],
+            [_export_href(n, query, record.profile["customer_id"], lang) for n in grid_names],
         )
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("customer view failed")
         return (t("state.error", lang, detail=error), False, "", masked, no_update, no_update, placeholder, *empty)
+
+
+# --- CSV exports of the history grids (through /export, so they are scoped and audited) -----------------
+GRID_EXPORT_SPEC = {"cube": "contribution", "measures": ["customers"]}  # the route's required spec: unused
+
+
+def _export_href(grid: str, query: dict, customer_id: str, lang: str) -> str:
+    period = {key: query[key] for key in ("from", "to") if query.get(key)}
+    return export_href("customer", GRID_EXPORT_SPEC, lang, grid) + "&" + urlencode({"id": customer_id, **period})
+
+
+def _grid_export(grid: str):
+    """The grid as the page shows it (headers and code labels in the language), for the customer in `args`."""
+    def build(_spec, args, lang: str) -> pd.DataFrame:
+        period, _text, _notices = _notes(dict(args), lang)
+        record = customer_record(shared_engine(), current_access(), args.get("id", ""), period)
+        if record is None:  # unknown or outside the caller's scope: an empty file, never another's rows
+            return pd.DataFrame()
+        rows, columns = _grids(record, CodeNames(lang))[grid]
+        frame = pd.DataFrame(rows, columns=[column["field"] for column in columns])
+        return frame.rename(columns={column["field"]: column["headerName"] for column in columns})
+    return build
+
+
+for _grid_name in GRID_NAMES:
+    register_export("customer", _grid_name, _grid_export(_grid_name))

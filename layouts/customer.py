@@ -11,6 +11,7 @@ from dash import dcc, html
 from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
 
 GRID_TITLES = {"premiums": "customer.payments_grid"}  # other grids: customer.<name>
+GRID_NAMES = ("policies", "premiums", "claims", "underwriting", "visits")
 
 
 def _card(title_key: str, lang: str, *children, **props) -> dmc.Card:
@@ -28,8 +29,9 @@ def _grid(name: str, lang: str) -> dmc.Card:
         className="ag-theme-quartz",
         style={"width": "100%"},
     )
+    export = dmc.Anchor(t("export.table", lang), id={"role": "customer-grid-export", "grid": name}, href="#", size="xs")
     return _card(GRID_TITLES.get(name, f"customer.{name}"), lang,
-                 dmc.Text(id={"role": "customer-grid-count", "grid": name}, size="xs", c="dimmed"), grid)
+                 dmc.Text(id={"role": "customer-grid-count", "grid": name}, size="xs", c="dimmed"), grid, export)
 
 
 def _graph(graph_id: str, height: int) -> dcc.Graph:

@@ -249,3 +249,25 @@ def test_exported_customer_names_are_masked_for_roles_without_the_right(served, 
             assert sum(ch != "*" for ch in shown) <= 4
         else:
             assert shown == whole
+
+
+# --- the single customer view's exports: that customer's rows, and nothing outside the caller's scope ---
+CUSTOMER_IN = """SELECT c.customer_id FROM dim_customer c JOIN dim_branch b USING (branch_id)
+                 JOIN dim_city ci ON ci.city_code = b.city_code JOIN dim_province pv ON pv.province_code = ci.province_code
+                 WHERE pv.region_code = ? AND (SELECT count(*) FROM fact_policy p WHERE p.customer_id = c.customer_id) >= 3
+                 ORDER BY c.customer_id LIMIT 1"""
+
+
+def customer_export(client, customer_id: str, grid: str):
+    return client.get("/export/customer.csv", query_string={
+        "spec": json.dumps({"cube": "contribution", "measures": ["customers"]}), "lang": "en", "kind": grid,
+        "id": customer_id})
+
+
+def test_a_customer_export_lists_exactly_their_policies_within_the_callers_scope(served, raw):
+    north = raw.execute(CUSTOMER_IN, ["north"]).fetchall()[0][0]
+    expected = sorted(r[0] for r in raw.execute("SELECT policy_id FROM fact_policy WHERE customer_id = ?", [north]).fetchall())
+    _line, rows = read_csv(customer_export(sign_in(served, "demo-exec"), north, "policies"))
+    assert sorted(row["Policy"] for row in rows) == expected
+    _line, rows = read_csv(customer_export(sign_in(served, "demo-region"), north, "policies"))  # East China only
+    assert rows == []
