@@ -26,6 +26,7 @@ from data import audit, users
 from data.warehouse import warehouse_path
 from layouts.i18n import join_list, normalise_language, t
 from layouts.login import login_page
+from layouts.url_query import query_of
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = ("/login", "/_favicon.ico")
@@ -195,10 +196,11 @@ def scope_text(role: str, scope: dict, lang: str) -> str:
 @callback(
     Output("user-scope", "children"),
     Output("logout-link", "children"),
-    Input("lang-switch", "value"),
+    Input("url", "search"),
 )
-def user_badge_language(lang):
-    lang = normalise_language(lang)
+def user_badge_language(search):
+    # The URL, not the switch: the switch starts in Chinese and follows the URL a moment later.
+    lang = normalise_language(query_of(search).get("lang"))
     return scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang)
 
 
