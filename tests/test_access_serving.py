@@ -141,8 +141,8 @@ def _real_callback_payload(client) -> dict:
     return {"output": badge["output"],
             "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
                         for o in badge["output"].strip(".").split("...")],
-            "inputs": [{"id": i["id"], "property": i["property"], "value": "en"} for i in badge["inputs"]],
-            "changedPropIds": ["lang-switch.value"], "state": []}
+            "inputs": [{"id": i["id"], "property": i["property"], "value": "?lang=en"} for i in badge["inputs"]],
+            "changedPropIds": ["url.search"], "state": []}
 
 
 def test_every_endpoint_refuses_a_caller_without_session(served):

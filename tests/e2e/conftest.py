@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from data.users import DEMO_PASSWORD
 from tests.conftest import ARTIFACTS
@@ -51,6 +52,10 @@ def sign_in(duo, username: str, password: str = DEMO_PASSWORD) -> None:
     duo.wait_for_element("#login-username").send_keys(username)
     duo.find_element("#login-password").send_keys(password)
     duo.find_element("#login-submit").click()
+    # The form's POST must be answered (and the session cookie set) before the test navigates on;
+    # otherwise the next page load races it and lands on the sign-in page again.
+    WebDriverWait(duo.driver, 30).until(
+        lambda driver: "/login" not in driver.current_url or driver.find_elements(By.ID, "login-message"))
 
 
 @pytest.fixture
