@@ -14,7 +14,7 @@ import os
 import secrets
 import sqlite3
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from dash import Dash, Input, Output, callback
 from flask import Response, g, redirect, request, session
@@ -81,10 +81,13 @@ def load_user(user_id: str) -> SignedInUser | None:
 
 
 def _safe_next(value: str | None) -> str:
-    """Only a path of this site: never '//elsewhere' or 'https://elsewhere'."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path of this site: never '//elsewhere' or 'https://elsewhere'. Control characters and
+    spaces are refused outright: browsers drop a tab in '/\t/elsewhere', which makes it '//elsewhere'."""
+    if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
+            or any(ch <= " " or ch == "\x7f" for ch in value)):
         return "/"
-    return value
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"
 
 
 def _form_page(lang: str, next_path: str, message: str | None, status: int, error: bool = True,
