@@ -99,6 +99,8 @@ def show_filters(search):
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]
     levels = {spec.key: spec for spec in GLOBAL_FILTERS}
     options = [[{"value": k, "label": v} for k, v in _member_labels(levels[key].level, lang).items()] for key in keys]
+    # Global filters are business categories (regions, channels, bands), not people: their names may be
+    # given even outside the caller's scope, which ScopedEngine.member_label would not do.
     notice = " ".join(bad_param_notices(state.invalid, lang) + [
         t("filter.outside_access", lang, name=t(levels[key].label_key, lang), values=join_list(
             (shared_engine().member_label(FILTER_CUBE, levels[key].level, value, lang) for value in values), lang))

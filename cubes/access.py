@@ -114,8 +114,18 @@ class ScopedEngine:
         spec = _spec(spec)
         return self.engine.whale_curve(spec, self.scope_for(spec.cube), points)
 
+    def memoised(self, kind: str, parts: tuple, compute):
+        """`compute()` once per data version, definitions, caller's access and `parts`, in the engine's
+        result cache: for a page's analysis built from several reads (streamed records are not cached)."""
+        scope = self.access.scope.key() if self.access.scope is not None else "all rows"
+        return self.engine._cached(kind, (scope, f"pii={self.access.show_pii}", *parts), compute)
+
     # --- no rows: names of members, the catalogue, the data version ------------------------------------
     def member_label(self, cube: str, level: str, key, lang: str) -> str:
+        """The member's name when the caller may see it; otherwise the key they already typed."""
+        visible = self.members(cube, level)
+        if str(key) not in set(visible["key"].astype(str)):
+            return str(key)
         return self.engine.member_label(cube, level, key, lang)
 
     def describe(self) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cubes.cube_policies import persistency_columns
+from cubes.customer_view import visible_ids_sql
 from cubes.engine import Engine
 from cubes.pii import mask_frame
 from cubes.rules import load_rules
@@ -87,7 +88,9 @@ book AS (
     SELECT customer_id, count(*) AS policies, count(*) FILTER (WHERE status = 'in_force') AS in_force,
            coalesce(sum(annual_premium) FILTER (WHERE status = 'in_force'), 0) AS premium_in_force,
            coalesce(sum(p13_due), 0) AS p13_due, coalesce(sum(p13_kept), 0) AS p13_kept
-    FROM sold GROUP BY customer_id
+    FROM sold
+    WHERE customer_id IN ({visible_ids_sql(access, p)})  -- the customer's own branch must be in scope too
+    GROUP BY customer_id
 ),
 contribution AS (
     SELECT customer_id, sum(contribution) AS contribution

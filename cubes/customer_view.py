@@ -93,14 +93,14 @@ def search(engine: Engine, access: Access, text: str | None, limit: int = SEARCH
         return pd.DataFrame({"customer_id": [], "name": []})
     p = Params()
     visible = visible_ids_sql(access, p)
-    exact, prefix = p.bind(text.upper()), p.bind(text.upper() + "%")
+    exact, prefix = p.bind(text.upper()), p.bind(_escape_like(text.upper()) + "%")
     name_match, order = "FALSE", ""
     if access.show_pii:
         contains, starts = p.bind(f"%{_escape_like(text)}%"), p.bind(f"{_escape_like(text)}%")
         name_match, order = f"c.name LIKE {contains} ESCAPE '\\'", f"c.name LIKE {starts} ESCAPE '\\' DESC, "
     sql = f"""
         SELECT c.customer_id, c.name FROM dim_customer c
-        WHERE (upper(c.customer_id) LIKE {prefix} OR {name_match}) AND c.customer_id IN ({visible})
+        WHERE (upper(c.customer_id) LIKE {prefix} ESCAPE '\\' OR {name_match}) AND c.customer_id IN ({visible})
         ORDER BY upper(c.customer_id) = {exact} DESC, {order}c.customer_id
         LIMIT {p.bind(int(limit))}"""
     return _masked(read(engine, sql, p.values), access).reset_index(drop=True)

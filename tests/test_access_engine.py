@@ -3,10 +3,13 @@ against hand-written SQL over the raw tables (the agent's rule: customers holdin
 sold; their own visits on the agents cube)."""
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
 from cubes.access import NOTHING, ScopedEngine, access_for
+from cubes.agents_book import customer_book
 from cubes.engine import Engine
 from cubes.scope import Scope
 
@@ -113,3 +116,29 @@ def test_a_scoped_engine_offers_no_way_to_widen_or_bypass_the_scope(base):
         manager.query(EVENTS, scope=None)
     with pytest.raises(AttributeError, match="shared_engine"):
         manager._run("SELECT 1", {})
+
+
+def test_names_of_members_outside_the_scope_are_not_given(base):
+    east = ScopedEngine(base, access_for("regional_manager", {"region": ["east"]}))
+    assert east.member_label("policies", "geography.region", "east", "en") == "East China"
+    assert east.member_label("policies", "geography.region", "north", "en") == "north"
+
+
+def test_an_agents_book_keeps_to_the_customers_the_manager_may_see(demo_warehouse, raw, tmp_path):
+    """A customer of an agent can belong to another branch (the demo data has none: one is moved):
+    the agent's branch manager does not see them in the agent's book."""
+    agent, branch, moved, other = raw.execute("""
+        SELECT p.agent_id, a.branch_id, min(p.customer_id),
+               (SELECT min(branch_id) FROM dim_branch WHERE branch_id <> a.branch_id)
+        FROM fact_policy p JOIN dim_agent a USING (agent_id)
+        GROUP BY 1, 2 ORDER BY count(DISTINCT p.customer_id) DESC, 1 LIMIT 1""").fetchall()[0]
+    copy = tmp_path / "moved.duckdb"
+    shutil.copy(demo_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE dim_customer SET branch_id = ? WHERE customer_id = ?", [other, moved])
+        want = {r[0] for r in con.execute("""SELECT DISTINCT p.customer_id FROM fact_policy p
+                                             JOIN dim_customer c USING (customer_id)
+                                             WHERE p.agent_id = ? AND c.branch_id = ?""", [agent, branch]).fetchall()}
+    book = customer_book(Engine(copy, rollups=False), access_for("agency_manager", {"branch": [branch]}), agent,
+                         "2025-01-01", "2026-10-31")
+    assert moved not in want and set(book["customer_id"]) == want
