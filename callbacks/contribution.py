@@ -19,6 +19,7 @@ from callbacks.downloads import export_href, register_export
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
+from callbacks.view_url import rewritten_search
 from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
 from cubes.catalog import cube_by_name
@@ -507,7 +508,4 @@ def navigate(dimension, waterfall_level, waterfall_member, reason, adoption, mem
     new = replace(state, dimension=dimension or state.dimension, waterfall_level=waterfall_level or None,
                   waterfall_member=member if waterfall_level else None, reason=reason or None,
                   adoption=int(adoption) if adoption else state.adoption)
-    # controls report their values on mount: only a real change rewrites the URL
-    if replace(new, invalid=()) == replace(state, invalid=()):
-        return no_update
-    return with_state(search, new)
+    return rewritten_search(search, state, new, with_state)

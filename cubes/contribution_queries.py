@@ -3,6 +3,8 @@ filters of the contribution cube (customer levels and a whole-month `between` on
 call goes through the engine the caller hands in, so its row scope applies to each answer."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from cubes import contribution_analysis as analysis
@@ -49,6 +51,11 @@ def vip_tiers(engine, filters: list[dict]) -> pd.DataFrame:
 
 def loss_makers(engine, filters: list[dict]) -> pd.DataFrame:
     """Every customer of the slice with negative contribution, worst first, with the main reason."""
+    return engine.memoised("loss_makers", (json.dumps(filters, sort_keys=True),),
+                           lambda: _loss_makers(engine, filters))
+
+
+def _loss_makers(engine, filters: list[dict]) -> pd.DataFrame:
     batches = list(engine.iter_records(spec(filters, LOSS_LIST_MEASURES)))
     if not batches or not sum(len(b) for b in batches):
         return analysis.loss_makers(pd.DataFrame({c: pd.Series(dtype=float) for c in analysis.RECORD_COLUMNS},

@@ -8,7 +8,9 @@ import pytest
 
 from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
+from cubes.access import ScopedEngine
 from cubes.engine import Engine
+from cubes.scope import Access
 from layouts.contribution import ContributionState, parse, with_state
 
 PER_CUSTOMER = """
@@ -52,7 +54,7 @@ def raw(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def engine(demo_warehouse):
-    return Engine(demo_warehouse)
+    return ScopedEngine(Engine(demo_warehouse), Access())  # as the pages see it, every row
 
 
 def test_waterfall_parts_add_up_to_the_segments_contribution(engine, raw):
