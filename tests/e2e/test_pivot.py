@@ -48,6 +48,9 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/pivot")
     dashboard.wait_for_element('#pivot-grid .ag-cell[col-id="health|written_premium"]', timeout=30)
     _count, total = _oracle(demo_warehouse)
+    # the cell can be drawn a moment before the grid holds every row of the answer, grand total included
+    dashboard._wait_for(lambda _driver: any(r.get("_row_depth") == 0 for r in _grid_rows(dashboard, "pivot-grid")),
+                        timeout=30, msg="the pivot has no grand total row")
     rows = _grid_rows(dashboard, "pivot-grid")
     assert _grand_total(rows) == pytest.approx(total, rel=1e-9)
     assert {r["key0"] for r in rows if r["_row_depth"] == 2} == {
