@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cubes import member_lists
 from cubes.cache import ResultCache
 from cubes.catalog import all_cubes, cube_by_name, definitions_fingerprint
 from cubes.frames import finish, natural_rank, pivot
@@ -54,6 +55,7 @@ class Engine:
         self._version = None
         self._labels: dict = {}
         self._built: list[Built] | None = None
+        self._listed: set[str] | None = None
 
     # --- connection and data version ---------------------------------------------------------------
     def data_version(self) -> str:
@@ -69,6 +71,7 @@ class Engine:
                 self._version = version
                 self._labels = {}
                 self._built = None
+                self._listed = None
             cur = self._con.cursor()
         cur.execute(f"USE {WAREHOUSE}")
         return cur
@@ -179,11 +182,25 @@ class Engine:
             self._built = self._read_built()
         return self._built
 
-    def _read_built(self) -> list[Built]:
+    def _listed_cubes(self) -> set[str]:
+        """The cubes whose member-list table was built from the current definitions (read once per version)."""
+        self._cursor().close()
+        if self._listed is None:
+            meta = self._meta()
+            fresh = {member_lists.table(c): member_lists.fingerprint(c) for c in all_cubes().values()}
+            self._listed = {row.cube for row in meta.itertuples(index=False)
+                            if fresh.get(row.table_name) == row.fingerprint}
+        return self._listed
+
+    def _meta(self) -> pd.DataFrame:
+        """rollup_meta's rows (none in a warehouse built before rollups existed)."""
         if self._run("SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = $db AND table_name = $t",
                      {"db": WAREHOUSE, "t": META_TABLE})["n"].iloc[0] == 0:
-            return []
-        meta = self._run(f"SELECT table_name, fingerprint, row_count, month_levels FROM {META_TABLE}", {})
+            return pd.DataFrame(columns=["table_name", "cube", "fingerprint", "row_count", "month_levels"])
+        return self._run(f"SELECT table_name, cube, fingerprint, row_count, month_levels FROM {META_TABLE}", {})
+
+    def _read_built(self) -> list[Built]:
+        meta = self._meta()
         current = {r.table: (r, fingerprint(cube_by_name(r.cube), r))
                    for c in all_cubes() for r in rollups_of(c)}
         return [Built(current[row.table_name][0], int(row.row_count), frozenset(row.month_levels))
@@ -215,6 +232,8 @@ class Engine:
         if ref in cube.inner_levels:  # e.g. months of the contribution cube: read where they live
             sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
             params = {}
+        elif self.rollups and member_lists.answers(cube, ref, scope) and cube.name in self._listed_cubes():
+            sql, params = member_lists.read_sql(cube, ref, scope)
         else:
             # the members of a level are the same in a rollup keeping it (flow rows keep every key)
             asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))

@@ -14,6 +14,7 @@ import time
 
 import duckdb
 
+from cubes import member_lists
 from cubes.model import Cube
 from cubes.periods import NO_DATES, shifted_end
 from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, ROLLUPS, Rollup, fingerprint, level_column,
@@ -115,16 +116,17 @@ def month_levels(con, cube: Cube) -> list[str]:
 
 
 def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report=None) -> list[dict]:
-    """(Re)build every declared rollup of `cubes` (name -> Cube) and record them in rollup_meta."""
+    """(Re)build every declared rollup of `cubes` (name -> Cube) and each cube's member lists
+    (cubes/member_lists.py), and record them in rollup_meta."""
     con.execute(f"""CREATE TABLE IF NOT EXISTS {META_TABLE} (table_name VARCHAR PRIMARY KEY, cube VARCHAR,
                     fingerprint VARCHAR, row_count BIGINT, month_levels VARCHAR[], seconds DOUBLE)""")
     done = []
 
-    def record(cube: Cube, rollup: Rollup, seconds: float):
-        [(rows,)] = con.execute(f"SELECT count(*) FROM {rollup.table}").fetchall()
+    def record(cube: Cube, table: str, print_: str, seconds: float, months: list[str]):
+        [(rows,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
         con.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-                    [rollup.table, cube.name, fingerprint(cube, rollup), rows, month_levels(con, cube), seconds])
-        done.append({"table": rollup.table, "rows": rows, "seconds": round(seconds, 2)})
+                    [table, cube.name, print_, rows, months, seconds])
+        done.append({"table": table, "rows": rows, "seconds": round(seconds, 2)})
         if report:
             report(done[-1])
 
@@ -133,7 +135,11 @@ def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report
         for rollup in (r for r in declared if r.materialized):
             start = time.perf_counter()
             con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {source_sql(cube, False)}")
-            record(cube, rollup, time.perf_counter() - start)
+            record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, month_levels(con, cube))
+        start = time.perf_counter()
+        con.execute(f"CREATE OR REPLACE TABLE {member_lists.table(cube)} AS "
+                    f"{member_lists.build_sql(cube, source_sql(cube, False))}")
+        record(cube, member_lists.table(cube), member_lists.fingerprint(cube), time.perf_counter() - start, [])
         grouped = [r for r in declared if not r.materialized]
         if not grouped:
             continue
@@ -146,5 +152,5 @@ def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report
         con.execute("DROP TABLE rollup_stage")
         seconds = (time.perf_counter() - start) / len(grouped)  # one pass serves them all: an even share
         for rollup in grouped:
-            record(cube, rollup, seconds)
+            record(cube, rollup.table, fingerprint(cube, rollup), seconds, month_levels(con, cube))
     return done
