@@ -16,6 +16,7 @@ from callbacks.downloads import export_href, register_export
 from callbacks.engine import current_access, shared_engine
 from callbacks.filters import current_filters
 from callbacks.grids import json_rows, number_column
+from callbacks.view_cache import memoised_view, not_kept
 from cubes.customer_contribution import Rank, contribution_rank, waterfall
 from cubes.customer_gaps import Gap, history_gaps
 from cubes.customer_view import CustomerRecord, Period, code_labels, customer_record, search, serving_agent
@@ -342,6 +343,7 @@ def _notes(query: dict, lang: str) -> tuple[Period, str, list[str]]:
     Output({"role": "customer-grid-export", "grid": ALL}, "href"),
     Input("customer-query", "data"),
 )
+@memoised_view
 def draw_customer(query):
     lang = normalise_language(query.get("lang"))
     access = current_access()
@@ -379,6 +381,7 @@ def draw_customer(query):
         )
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("customer view failed")
+        not_kept()
         return (t("state.error", lang, detail=error), False, "", masked, no_update, no_update, placeholder, *empty)
 
 

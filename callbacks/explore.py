@@ -14,6 +14,7 @@ from callbacks.engine import engine
 from callbacks.grids import number_column
 from callbacks.view_url import rewritten_search
 from callbacks.filters import cube_filters, current_filters
+from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, ExploreState, parse, with_state
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
@@ -105,6 +106,7 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
     Output("explore-notice", "hide"),
     Input("explore-query", "data"),
 )
+@memoised_view
 def draw_explore(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
@@ -137,6 +139,7 @@ def draw_explore(query):
             rows, columns, options = _grid(frame, level, state.measure, lang)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("explore query failed")
+        not_kept()
         return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, "#", "#", [],
                 t("state.error", lang, detail=error), False)
     return (figure, rows, columns, options, export_href("explore", spec, lang),

@@ -9,6 +9,7 @@ import dash_mantine_components as dmc
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from callbacks.engine import engine, shared_engine
+from callbacks.view_cache import memoised_view
 from cubes.catalog import cube_by_name
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters, without_members
 from layouts.i18n import bad_param_notices, join_list, normalise_language, t
@@ -92,6 +93,7 @@ def _chips(state: FilterState, lang: str) -> list:
     Output("filter-drawer", "title"),
     Input("url", "search"),
 )
+@memoised_view
 def show_filters(search):
     query = query_of(search)
     lang = normalise_language(query.get("lang"))

@@ -14,6 +14,7 @@ from callbacks import charts
 from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.filters import current_filters
+from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
 from cubes.rules import load_rules
 from layouts import numbers
@@ -163,6 +164,7 @@ def _scope_note(s: Slice, lang: str) -> str:
     Output({"role": "chart-export", "chart": ALL, "kind": ALL}, "href"),
     Input("overview-query", "data"),
 )
+@memoised_view
 def draw_overview(query):
     lang = normalise_language(query.get("lang"))
     names = [output["id"]["kpi"] for output in ctx.outputs_list[1]]
@@ -176,6 +178,7 @@ def draw_overview(query):
         provinces = engine().query(specs["overview-regions"])
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("overview query failed")
+        not_kept()
         empty = charts.message_figure(t("state.error", lang, detail=error))
         return ("", labels, ["—"] * len(names), [""] * len(names), empty, empty, empty, empty,
                 t("state.error", lang, detail=error), False, "", ["#"] * len(ctx.outputs_list[-1]))

@@ -11,6 +11,7 @@ from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
 from callbacks.view_url import rewritten_search
+from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
 from cubes.export import record_headers
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
@@ -90,6 +91,7 @@ def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
     Output("pivot-notice", "hide"),
     Input("pivot-query", "data"),
 )
+@memoised_view
 def draw_pivot(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
@@ -99,6 +101,7 @@ def draw_pivot(query):
         wide = engine().pivot(spec)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("pivot query failed")
+        not_kept()
         return [], [], no_update, "#", "#", t("state.error", lang, detail=error), False
     body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen
     options = grid_options(

@@ -1,0 +1,66 @@
+"""Whole answers of the pages' render callbacks, memoised.
+
+A render callback turns its inputs (a page's URL query) into figures, grids and texts. Its queries
+come from the engine's result cache, but building the figures, reshaping a pivot and reading a
+customer's raw rows still take tens to hundreds of milliseconds on every call. Its answer depends
+only on its arguments, the outputs it fills, the caller's access, the data version and the cube
+definitions, which is what the engine's `memoised` keys on; so a repeated view is one cache read.
+
+    @callback(Output(...), Input("explore-query", "data"))
+    @memoised_view
+    def draw_explore(query): ...
+
+An answer that reports a failure (the page's error message) must not be kept: the callback's
+error branch calls `not_kept()`, and the next call tries again.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import plotly.graph_objects as go
+from dash import ctx
+from flask import g
+
+from callbacks.engine import engine
+
+
+class _Failed(Exception):
+    def __init__(self, answer):
+        super().__init__("not kept")
+        self.answer = answer
+
+
+def memoised_view(render):
+    @functools.wraps(render)
+    def answer(*args):
+        parts = (render.__module__, render.__qualname__,
+                 json.dumps([args, ctx.outputs_list], sort_keys=True, default=str, ensure_ascii=False))
+        try:
+            return engine().memoised("view", parts, lambda: _kept(render, args))
+        except _Failed as failed:
+            return failed.answer
+
+    return answer
+
+
+def not_kept() -> None:
+    """Called while a memoised view is answering: do not keep this answer (it reports a failure)."""
+    g.policycube_view_failed = True
+
+
+def _kept(render, args):
+    g.policycube_view_failed = False
+    value = _plain(render(*args))
+    if g.pop("policycube_view_failed", False):
+        raise _Failed(value)
+    return value
+
+
+def _plain(value):
+    """Figures as the dicts Dash sends: a cache hit then builds and validates no Plotly object."""
+    if isinstance(value, go.Figure):
+        return value.to_plotly_json()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
