@@ -56,6 +56,7 @@ class Engine:
         self._labels: dict = {}
         self._built: list[Built] | None = None
         self._listed: set[str] | None = None
+        self._listed_levels: dict[tuple[str, str], pd.DataFrame] = {}
 
     # --- connection and data version ---------------------------------------------------------------
     def data_version(self) -> str:
@@ -72,6 +73,7 @@ class Engine:
                 self._labels = {}
                 self._built = None
                 self._listed = None
+                self._listed_levels = {}
             cur = self._con.cursor()
         cur.execute(f"USE {WAREHOUSE}")
         return cur
@@ -233,14 +235,30 @@ class Engine:
             sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
             params = {}
         elif self.rollups and member_lists.answers(cube, ref, scope) and cube.name in self._listed_cubes():
-            sql, params = member_lists.read_sql(cube, ref, scope)
+            return self._labelled(cube, ref, member_lists.keys_in(self._listed_level(cube, ref), scope))
         else:
             # the members of a level are the same in a rollup keeping it (flow rows keep every key)
             asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))
             source = self._source_cube(asked, scope)
             sql, params = compile_slice(source, asked, scope,
                                         f"DISTINCT {level_expr(source, ref, cube.date_column)} AS key")
-        keys = self._run(sql, params)["key"].dropna()
+        return self._labelled(cube, ref, self._run(sql, params)["key"])
+
+    def _listed_level(self, cube, ref: str) -> pd.DataFrame:
+        """A level's rows of the cube's member-list table, read once per data version: small (keys
+        by scope columns), and asked by every page's filter bar."""
+        self._cursor().close()
+        with self._lock:
+            known = self._listed_levels.get((cube.name, ref))
+        if known is None:
+            known = self._run(*member_lists.read_sql(cube, ref))
+            with self._lock:
+                self._listed_levels[(cube.name, ref)] = known
+        return known
+
+    def _labelled(self, cube, ref: str, keys: pd.Series) -> pd.DataFrame:
+        """Keys of a level in business order, with their zh/en names."""
+        keys = keys.dropna()
         labels = self._member_labels(cube, ref)
         keys = keys.iloc[natural_rank(keys, labels).argsort(kind="mergesort")].reset_index(drop=True)
         lookup = [str(k) if cube.level(ref)[1].dtype == "str" else k for k in keys]

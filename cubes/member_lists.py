@@ -12,12 +12,13 @@ stock snapshots (members are asked without a period), so both give the same memb
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+
+import pandas as pd
 
 from cubes.model import Cube
 from cubes.rollups import level_column, scope_column
 from cubes.scope import Scope
-from cubes.sql import Params, level_expr, scope_conditions
+from cubes.sql import level_expr
 
 SCOPE_KEYS = ("region", "branch")
 
@@ -62,10 +63,16 @@ def answers(cube: Cube, ref: str, scope: Scope | None) -> bool:
     return ref in listed_levels(cube) and (scope is None or {k for k, _ in scope.items()} <= set(stored_scope(cube)))
 
 
-def read_sql(cube: Cube, ref: str, scope: Scope | None) -> tuple[str, dict]:
-    """The distinct keys of level `ref` in the rows `scope` allows (check `answers` first)."""
-    p = Params()
-    level = p.bind(ref)
-    conds = [f"__level = {level}", *scope_conditions(replace(cube, scope_columns=stored_scope(cube)), scope, p)]
-    return (f"SELECT DISTINCT {level_column(ref)} AS key FROM {table(cube)} WHERE {' AND '.join(conds)}",
-            p.values)
+def read_sql(cube: Cube, ref: str) -> tuple[str, dict]:
+    """Level `ref`'s keys with the scope columns they occur with."""
+    columns = ", ".join([f"{level_column(ref)} AS key", *stored_scope(cube).values()])
+    return f"SELECT {columns} FROM {table(cube)} WHERE __level = $level", {"level": ref}
+
+
+def keys_in(rows: pd.DataFrame, scope: Scope | None) -> pd.Series:
+    """The distinct keys of `rows` (read_sql's) in the rows `scope` allows (check `answers` first);
+    codes compare as text, as the engine's scope conditions do."""
+    kept = pd.Series(True, index=rows.index)
+    for key, allowed in (scope.items() if scope is not None else ()):
+        kept &= rows[scope_column(key)].astype(str).isin(set(allowed))
+    return rows.loc[kept, "key"].drop_duplicates()
