@@ -26,10 +26,9 @@ RECORDS_SHOWN = 200
 TOTAL_KEY = "__total__"
 
 
-def _heat_style(values: pd.Series, depth: int) -> dict:
-    """Five blue steps by quintile of the cells at the shown depth: the eye finds the large ones at
-    once. Subtotal rows stay uncoloured: they would always be the darkest."""
-    cuts = values.dropna().quantile([0.2, 0.4, 0.6, 0.8]).tolist()
+def _heat_style(cuts: list[float], depth: int) -> dict:
+    """Five blue steps by quintile (`cuts`) of the cells at the shown depth: the eye finds the large
+    ones at once. Subtotal rows stay uncoloured: they would always be the darkest."""
     if not cuts:
         return {}
     at_depth = f"params.data._row_depth == {depth} && params.value != null"
@@ -44,14 +43,16 @@ def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: 
     defs = [{"field": f"row{i}", "headerName": level_label(PIVOT_CUBE, ref, lang), "pinned": "left", "minWidth": 120}
             for i, ref in enumerate(state.rows[: state.shown_depth()])]
     groups: dict[tuple, dict] = {}
+    heated = [c["field"] for c in meta if state.heat and c["field"].split("|")[0] != TOTAL_KEY]
+    cuts = body[heated].astype(float).quantile([0.2, 0.4, 0.6, 0.8]) if heated else None  # all columns at once
     for column in meta:
         members = tuple(str(m) for m in column["members"])
         header = " / ".join(column[f"label_{lang}"]) if state.columns else ""
         group = groups.setdefault(members, {"headerName": header, "children": []})
         measure = cube.measure(column["measure"])
         extra = {"minWidth": 110}
-        if state.heat and column["field"].split("|")[0] != TOTAL_KEY:
-            extra["cellStyle"] = _heat_style(body[column["field"]], state.shown_depth())
+        if column["field"] in heated:
+            extra["cellStyle"] = _heat_style(cuts[column["field"]].dropna().tolist(), state.shown_depth())
         group["children"].append(number_column(column["field"], measure.label_zh if lang == "zh" else measure.label_en,
                                                measure.fmt, **extra))
     if not state.columns:
@@ -71,13 +72,13 @@ def _measure_fields(rows: list[dict]) -> set[str]:
     return {k for k in (rows[0] if rows else {}) if not k.startswith(("_", "key", "row"))}
 
 
-def _rows(state: PivotState, wide: pd.DataFrame, lang: str) -> list[dict]:
+def _rows(state: PivotState, wide: pd.DataFrame, columns: list[dict], lang: str) -> list[dict]:
     shown = wide[wide["_row_depth"] <= state.shown_depth()].reset_index(drop=True)
     out = pd.DataFrame({"_id": shown.index.astype(str), "_row_depth": shown["_row_depth"]})
     for i, ref in enumerate(state.rows):
         out[f"key{i}"] = shown[ref].astype("string")
         out[f"row{i}"] = shown[f"{ref}|{lang}"]
-    measures = [column["field"] for column in _measure_columns(state, wide)]
+    measures = [column["field"] for column in columns]
     return json_rows(pd.concat([out, shown[measures]], axis=1))
 
 
@@ -103,6 +104,8 @@ def draw_pivot(query):
         log.exception("pivot query failed")
         not_kept()
         return [], [], no_update, "#", "#", t("state.error", lang, detail=error), False
+    columns = _measure_columns(state, wide)
+    wide.attrs = {}  # pandas deep-copies attrs on every operation: hundreds of column descriptions
     body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen
     options = grid_options(
         lang,
@@ -112,7 +115,7 @@ def draw_pivot(query):
                                           "style": {"fontWeight": "600",
                                                     "backgroundColor": "var(--mantine-color-default-hover)"}}]},
     )
-    return (_rows(state, wide, lang), _column_defs(state, _measure_columns(state, wide), body, lang), options,
+    return (_rows(state, wide, columns, lang), _column_defs(state, columns, body, lang), options,
             export_href("pivot", spec, lang), export_href("pivot", spec, lang, "records"), " ".join(notices), not notices)
 
 
