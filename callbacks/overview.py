@@ -91,14 +91,9 @@ def _policy_kpis(s: Slice) -> dict[str, tuple[float, float]]:
 
 def _customer_kpis(s: Slice, start: str, end: str) -> dict[str, float]:
     """The contribution cube's grain is the customer, so a period is a slice, not a time row."""
-    where = s.filters("contribution", start, end)
-    totals = engine().query({"cube": "contribution", "measures": ["contribution", "customers"], "filters": where})
-    vip_where = [f for f in where if f["dim"] != "vip_tier"] + [
-        {"dim": "vip_tier", "op": "in", "values": [v for v in ("vip", "gold_vip")
-                                                   if not s.state.chosen("vip") or v in s.state.chosen("vip")]}]
-    vip = engine().query({"cube": "contribution", "measures": ["customers"], "filters": vip_where})
-    return {"contribution": totals["contribution"].iloc[0], "customers": totals["customers"].iloc[0],
-            "vip_customers": vip["customers"].iloc[0]}
+    totals = engine().query({"cube": "contribution", "measures": list(CUSTOMER_KPIS),
+                             "filters": s.filters("contribution", start, end)}).iloc[0]
+    return {name: totals[name] for name in CUSTOMER_KPIS}
 
 
 def kpi_values(s: Slice) -> dict[str, tuple[float, float]]:

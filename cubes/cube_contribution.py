@@ -61,6 +61,7 @@ def contribution_cube(rules: Rules) -> Cube:
         ),
         measures=(
             count_of("customers", "customer_id", "客户数", "Customers"),
+            count_of("vip_customers", "customer_id", "VIP客户数", "VIP customers", where="vip_tier IN ('vip', 'gold_vip')"),
             sum_of("premium", "premium", "保费", "Premium"),
             sum_of("fyp", "fyp", "首年保费", "First-year premium"),
             sum_of("renewal_premium", "renewal_premium", "续期保费", "Renewal premium"),

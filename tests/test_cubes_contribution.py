@@ -49,6 +49,7 @@ def expected_measures(group: pd.DataFrame) -> dict:
     total = values.sum()
     out = {m: group[col].sum() for m, col in SUMS.items()}
     out["customers"] = group["customer_id"].nunique()
+    out["vip_customers"] = group.loc[group["vip_tier"].isin(["vip", "gold_vip"]), "customer_id"].nunique()
     out["contribution_margin"] = total / out["premium"] if out["premium"] else math.nan
     negative = values[values < 0]
     out["negative_customers"] = len(negative)
