@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python -c "from data.warehouse import ensure_warehouse; print('warehouse', ensure_warehouse())"
+# one result cache for all workers: a view one worker drew is a cache read for the others
+export POLICYCUBE_CACHE_TYPE="${POLICYCUBE_CACHE_TYPE:-FileSystemCache}"
+export POLICYCUBE_CACHE_DIR="${POLICYCUBE_CACHE_DIR:-data/warehouse/.cache}"
 exec .venv/bin/gunicorn app:server \
     --workers "${WORKERS:-4}" --threads "${THREADS:-4}" \
     --bind "${HOST:-127.0.0.1}:${PORT:-8050}" \
