@@ -19,6 +19,7 @@ from callbacks.downloads import export_href, register_export
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
 from callbacks.grids import json_rows, number_column
+from callbacks.view_cache import memoised_view, not_kept
 from callbacks.view_url import rewritten_search
 from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
@@ -219,8 +220,7 @@ def _loss_header(field: str, lang: str) -> str:
     return t(f"contribution.col.{'claims' if field == 'claims_paid' else field}", lang)
 
 
-def loss_grid(losses: pd.DataFrame, lang: str) -> tuple[list, list]:
-    shown = losses.head(LOSS_ROWS_SHOWN)
+def loss_grid(shown: pd.DataFrame, lang: str) -> tuple[list, list]:
     rows = json_rows(shown.assign(
         link=[f"[{c}](/customer?{urlencode({'id': c, 'lang': lang})})" for c in shown["customer_id"]],
         reason=[t(f"contribution.reason.{r}", lang) for r in shown["reason"]],
@@ -317,6 +317,7 @@ def _scope_note(s: PageSlice, lang: str) -> str:
     Output("contribution-whale-export-records", "href"),
     Input("contribution-query", "data"),
 )
+@memoised_view
 def draw_whale(query):
     lang = normalise_language(query.get("lang"))
     notices = bad_param_notices(parse(query).invalid, lang)
@@ -325,6 +326,7 @@ def draw_whale(query):
         curve, summary = queries.whale(engine(), s.filters)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("contribution whale curve failed")
+        not_kept()
         message = t("state.error", lang, detail=error)
         return ("", " ".join(notices), not notices, message, False, "", *["—"] * len(KPIS), *[""] * len(KPIS),
                 charts.message_figure(message), "#", "#")
@@ -357,6 +359,7 @@ def draw_whale(query):
     Output("contribution-waterfall-export-records", "href"),
     Input("contribution-query", "data"),
 )
+@memoised_view
 def draw_waterfall(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
@@ -378,6 +381,7 @@ def draw_waterfall(query):
         row = queries.waterfall(engine(), filters)
     except Exception as error:
         log.exception("contribution waterfall failed")
+        not_kept()
         return (t("contribution.waterfall", lang, segment=segment),
                 charts.message_figure(t("state.error", lang, detail=error)), [], "#", "#")
     spec = queries.spec(filters, analysis.WATERFALL_MEASURES)
@@ -399,6 +403,7 @@ def draw_waterfall(query):
     Output("contribution-policy-export-table", "href"),
     Input("contribution-query", "data"),
 )
+@memoised_view
 def draw_segments(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
@@ -409,6 +414,7 @@ def draw_segments(query):
         rows, columns = policy_grid(policy, _channel_names(lang), lang)
     except Exception as error:
         log.exception("contribution segments failed")
+        not_kept()
         return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, no_update, "",
                 "#", "#", "#")
     options, style = _policy_size(len(rows), lang)
@@ -442,6 +448,7 @@ def _policy_summary(policy: pd.DataFrame, lang: str) -> str:
     Output("contribution-tiers-export-records", "href"),
     Input("contribution-query", "data"),
 )
+@memoised_view
 def draw_tiers(query):
     lang = normalise_language(query.get("lang"))
     try:
@@ -449,6 +456,7 @@ def draw_tiers(query):
         frame = queries.vip_tiers(engine(), s.filters)
     except Exception:
         log.exception("contribution VIP tiers failed")
+        not_kept()
         return [], [], no_update, "#", "#"
     rows, columns, options = tiers_grid(frame, lang)
     spec = queries.spec(s.filters, queries.TIER_MEASURES, ["vip_tier"], totals=True)
@@ -463,25 +471,25 @@ def draw_tiers(query):
     Output("contribution-losses-export-table", "href"),
     Input("contribution-query", "data"),
 )
+@memoised_view
 def draw_losses(query):
     lang = normalise_language(query.get("lang"))
     state = parse(query)
     try:
         s = page_slice(query)
-        losses = queries.loss_makers(engine(), s.filters)
+        view = queries.loss_view(engine(), s.filters, state.reason, LOSS_ROWS_SHOWN)
     except Exception as error:
         log.exception("contribution loss-makers failed")
+        not_kept()
         message = t("state.error", lang, detail=error)
         return message, charts.message_figure(message), [], [], "#"
-    if losses.empty:
+    if view.summary.empty:
         message = t("contribution.losses.empty", lang)
         return message, charts.message_figure(message), [], [], "#"
-    figure = reasons_figure(analysis.reason_summary(losses), lang)
-    listed = losses[losses["reason"] == state.reason] if state.reason else losses
-    count = t("contribution.losses.count", lang, total=numbers.integer(len(listed)),
-              amount=numbers.compact(listed["contribution"].sum(), lang),
-              shown=numbers.integer(min(len(listed), LOSS_ROWS_SHOWN)))
-    rows, columns = loss_grid(listed, lang)
+    figure = reasons_figure(view.summary, lang)
+    count = t("contribution.losses.count", lang, total=numbers.integer(view.listed),
+              amount=numbers.compact(view.listed_contribution, lang), shown=numbers.integer(len(view.worst)))
+    rows, columns = loss_grid(view.worst, lang)
     extra = {"reason": state.reason} if state.reason else {}
     return count, figure, rows, columns, _href("losses", queries.spec(s.filters), lang, **extra)
 

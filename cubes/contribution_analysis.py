@@ -4,8 +4,7 @@
     whale_summary(totals)              top 20 % / 30 % shares, the peak and what the loss-making tail gives back
     quadrant(frame, level)             contribution and cost to serve per customer of each member, against
                                        the company averages (company total / company customers)
-    early_lapsers(policy_records, ...) customers with a policy lapsed or surrendered in policy years 1–2
-    loss_makers(customers, early)      customers with negative contribution and the main reason for it
+    LossView                           what the page shows of the loss-makers (their reasons: the query's)
     unit_costs(frame)                  unit cost of each event type and channel
     channel_shift(mix, units, share)   what moving routine service events to the cheapest channel saves
 
@@ -108,74 +107,32 @@ def quadrant(frame: pd.DataFrame, level: str) -> Quadrant:
 
 
 # --- loss-making customers -------------------------------------------------------------------------
-EARLY_LAPSE_MONTHS = 24   # lapsed or surrendered within policy years 1-2: acquisition never earned back
+# The list and each customer's main reason come from one query (contribution_queries.loss_makers).
 REASONS = ("high_claims", "high_service_cost", "early_lapse", "acquisition_unrecovered", "negative_spread")
-# What drains a customer's premium, as columns of the contribution cube's records. Acquisition cost and
-# commission are one drain: the price of winning the business, recovered only if premiums keep coming.
-DRAINS = {"claims": ("claims_paid",), "service": ("cost_to_serve",),
-          "acquisition": ("commission", "acquisition_cost"), "spread": ()}
-RECORD_COLUMNS = ("premium", "claims_paid", "commission", "acquisition_cost", "cost_to_serve",
-                  "investment_spread", "contribution")
 
 
-def early_lapsers(policy_records: pd.DataFrame, start: str | None = None, end: str | None = None) -> set[str]:
-    """Customers with a policy lapsed or surrendered (in [start, end] when given) before the end of
-    its second policy year. `policy_records`: the policies cube's records of measures policies and
-    lapses: a 'policy' row dated by the issue date and a 'lapse' row dated by the status date."""
-    if policy_records.empty:
-        return set()
-    issued = policy_records[policy_records["kind"] == "policy"].set_index("record_id")["d"]
-    lapses = policy_records[policy_records["kind"] == "lapse"]
-    lapse_day = pd.to_datetime(lapses["d"])
-    issue_day = pd.to_datetime(lapses["record_id"].map(issued))
-    early = lapse_day < issue_day + pd.DateOffset(months=EARLY_LAPSE_MONTHS)
-    if start:
-        early &= lapse_day >= pd.Timestamp(start)
-    if end:
-        early &= lapse_day <= pd.Timestamp(end)
-    return set(lapses.loc[early, "customer_id"].astype(str))
+@dataclass(frozen=True)
+class LossView:
+    """What the page shows of a loss-making list."""
+    summary: pd.DataFrame   # reason, customers, contribution: every loss-maker by main reason, in_reason_order
+    worst: pd.DataFrame     # the worst of those listed (with `reason`, or all), worst first
+    reason: str | None
+
+    @property
+    def listed(self) -> int:
+        return int(self._listed()["customers"].sum())
+
+    @property
+    def listed_contribution(self) -> float:
+        return float(self._listed()["contribution"].sum())
+
+    def _listed(self) -> pd.DataFrame:
+        return self.summary[self.summary["reason"] == self.reason] if self.reason else self.summary
 
 
-def _drain(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name == "spread":
-        return -frame["investment_spread"].astype(float)   # a negative spread drains, a positive one adds
-    return sum(frame[column].astype(float) for column in DRAINS[name])
-
-
-def loss_makers(customers: pd.DataFrame, early: set[str]) -> pd.DataFrame:
-    """The customers of `customers` (contribution cube records: record_id and RECORD_COLUMNS) whose
-    contribution is negative, worst first, with the main reason.
-
-    The rule: each drain (claims, cost to serve, acquisition cost + commission, negative investment
-    spread) is compared with what it would be at the company's rate for the customer's premium
-    (company drain / company premium over the same customers); the main reason is the drain that
-    exceeds its company-rate amount the most. An excess of acquisition cost is 'early lapse' when
-    the customer let a policy lapse in its first two years, else 'acquisition cost not recovered'
-    (premium too small or too recent to pay back the cost of selling). Ties go to the earlier drain."""
-    premium = customers["premium"].astype(float)
-    total_premium = premium.sum()
-    excess = pd.DataFrame({
-        name: _drain(customers, name) - (_drain(customers, name).sum() / total_premium if total_premium else 0.0) * premium
-        for name in DRAINS
-    })
-    losing = customers["contribution"].astype(float) < 0
-    out = customers.loc[losing, ["record_id", *RECORD_COLUMNS]].rename(columns={"record_id": "customer_id"})
-    main = excess[losing].idxmax(axis=1)
-    lapsed = out["customer_id"].astype(str).isin(early)
-    reason = main.map({"claims": "high_claims", "service": "high_service_cost", "spread": "negative_spread"})
-    reason = reason.where(main != "acquisition", lapsed.map({True: "early_lapse", False: "acquisition_unrecovered"}))
-    out["reason"] = reason
-    out["excess"] = excess[losing].max(axis=1)
-    out["contribution_margin"] = (out["contribution"] / out["premium"]).where(out["premium"] > 0)
-    return out.sort_values(["contribution", "customer_id"]).reset_index(drop=True)
-
-
-def reason_summary(losses: pd.DataFrame) -> pd.DataFrame:
-    """Customers and contribution lost by main reason, in REASONS order (reasons with none left out)."""
-    grouped = losses.groupby("reason")["contribution"].agg(["count", "sum"])
-    return pd.DataFrame({"reason": [r for r in REASONS if r in grouped.index],
-                         "customers": [int(grouped.loc[r, "count"]) for r in REASONS if r in grouped.index],
-                         "contribution": [float(grouped.loc[r, "sum"]) for r in REASONS if r in grouped.index]})
+def in_reason_order(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows by reason (column 'reason') in REASONS order."""
+    return summary.sort_values("reason", key=lambda r: r.map(REASONS.index)).reset_index(drop=True)
 
 
 # --- service policy --------------------------------------------------------------------------------
@@ -204,18 +161,21 @@ def channel_shift(mix: pd.DataFrame, units: pd.DataFrame, adoption: float) -> pd
     in a dearer channel than the target moves with probability `adoption` (0..1) and then costs the
     target's unit cost of its type; events already cheaper stay. Returns segment, target_channel,
     events_moved (expected), saving, cost (the segment's cost to serve at today's mix)."""
-    unit = units.set_index(["event_type", "service_channel"])["unit_cost"]
+    # a dict: looked up once per event type, channel and target (a MultiIndex lookup is 100x slower)
+    unit = dict(zip(zip(units["event_type"], units["service_channel"]), units["unit_cost"]))
     mix = mix.assign(event_type=mix["event_type"].astype(str), service_channel=mix["service_channel"].astype(str))
     mix = mix.assign(unit=[unit.get((e, c), 0.0) for e, c in zip(mix["event_type"], mix["service_channel"])])
     mix = mix.assign(cost=mix["unit"] * mix["events"])
     rows = []
+    targets = sorted(units["service_channel"].unique())
     for segment, part in mix.groupby("segment", sort=False):
         best = (None, 0.0, 0.0)
-        for target in sorted(units["service_channel"].unique()):
-            to = [unit.get((e, target)) for e in part["event_type"]]
+        types, costs, events = part["event_type"].tolist(), part["unit"].tolist(), part["events"].tolist()
+        for target in targets:
+            to = [unit.get((e, target)) for e in types]
             gain = [(u - t) * n if t is not None and e in MOVABLE_EVENTS and u > t else 0.0
-                    for e, u, t, n in zip(part["event_type"], part["unit"], to, part["events"])]
-            moved = sum(n for g, n in zip(gain, part["events"]) if g > 0)
+                    for e, u, t, n in zip(types, costs, to, events)]
+            moved = sum(n for g, n in zip(gain, events) if g > 0)
             if sum(gain) > best[1]:
                 best = (target, sum(gain), moved)
         rows.append({"segment": segment, "target_channel": best[0], "events_moved": best[2] * adoption,

@@ -10,7 +10,7 @@ from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
 from cubes.access import ScopedEngine
 from cubes.engine import Engine
-from cubes.scope import Access
+from cubes.scope import Access, Scope
 from layouts.contribution import ContributionState, parse, with_state
 
 PER_CUSTOMER = """
@@ -130,10 +130,51 @@ def test_loss_makers_and_their_main_reasons(engine, raw):
     assert dict(zip(losses["customer_id"], losses["reason"])) == expected
     assert losses["contribution"].is_monotonic_increasing      # worst first
     assert len(set(expected.values())) >= 3                      # the rule really separates reasons
-    summary = analysis.reason_summary(losses)
-    assert summary["customers"].sum() == len(expected)
-    assert summary["contribution"].sum() == pytest.approx(customers.loc[customers["contribution"] < 0,
-                                                                        "contribution"].sum(), rel=1e-9)
+    losing = customers[customers["contribution"] < 0].set_index("customer_id")
+    shown = losses.set_index("customer_id")
+    for column in ("premium", "commission", "acquisition_cost", "investment_spread", "contribution"):
+        assert shown[column].to_numpy() == pytest.approx(losing.loc[shown.index, column].to_numpy(), rel=1e-9)
+
+
+def test_the_pages_view_of_the_loss_makers(engine, raw):
+    """By reason: customers and contribution lost; the worst listed, of one reason or of all."""
+    customers, early = raw[0], raw[1]
+    reasons = pd.Series(_oracle_reasons(customers, early), name="reason")
+    losing = customers.set_index("customer_id").join(reasons, how="inner")
+    worst = losing.reset_index().sort_values(["contribution", "customer_id"])
+    view = queries.loss_view(engine, FILTERS, None, 50)
+    by_reason = losing.groupby("reason")["contribution"].agg(["count", "sum"])
+    assert list(view.summary["reason"]) == [r for r in analysis.REASONS if r in by_reason.index]
+    assert list(view.summary["customers"]) == [by_reason.loc[r, "count"] for r in view.summary["reason"]]
+    assert view.summary["contribution"].to_numpy() == pytest.approx(
+        [by_reason.loc[r, "sum"] for r in view.summary["reason"]], rel=1e-9)
+    assert (view.listed, view.listed_contribution) == (len(losing), pytest.approx(losing["contribution"].sum()))
+    assert list(view.worst["customer_id"]) == list(worst["customer_id"].head(50))
+    early_lapse = queries.loss_view(engine, FILTERS, "early_lapse", 20)
+    lapsed = worst[worst["reason"] == "early_lapse"]
+    assert early_lapse.listed == len(lapsed) > 0
+    assert list(early_lapse.worst["customer_id"]) == list(lapsed["customer_id"].head(20))
+    assert set(early_lapse.worst["reason"]) == {"early_lapse"}
+
+
+@pytest.mark.parametrize("scope", [{"region": ["east"]}, {"branch": ["B11010002", "B11010005"]}])
+def test_a_scoped_callers_loss_makers_are_their_own_customers_ranked_among_themselves(demo_warehouse, scope):
+    """The company rates are the visible customers', early lapses those of the visible policies."""
+    key, codes = next(iter(scope.items()))
+    column = {"region": "v.region_code", "branch": "b.branch_id"}[key]
+    marks = ", ".join("?" for _ in codes)
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        customers = con.execute(PER_CUSTOMER.replace("WHERE m.month BETWEEN ? AND ?", f"WHERE {column} IN ({marks})"),
+                                codes).df()
+        early = set(con.execute(f"""
+            SELECT DISTINCT p.customer_id FROM fact_policy p JOIN dim_branch b ON b.branch_id = p.branch_id
+            JOIN dim_city ci ON ci.city_code = b.city_code JOIN dim_province v ON v.province_code = ci.province_code
+            WHERE {column} IN ({marks}) AND status IN ('lapsed', 'surrendered')
+              AND status_date < issue_date + INTERVAL 24 MONTH""", codes).df()["customer_id"])
+    assert len(customers) > 100
+    scoped = ScopedEngine(Engine(demo_warehouse), Access(Scope.of(**scope)))
+    losses = queries.loss_makers(scoped, [])
+    assert dict(zip(losses["customer_id"], losses["reason"])) == _oracle_reasons(customers, early)
 
 
 def test_channel_shift_saving_from_the_unit_cost_table(engine, raw):
@@ -188,5 +229,6 @@ def test_a_period_without_data_gives_empty_views_not_errors(engine):
     before = [{"dim": "time.month", "op": "between", "values": ["2019-01-01", "2019-12-31"]}]
     assert queries.whale(engine, before)[1].customers == 0
     assert queries.loss_makers(engine, before).empty
+    assert queries.loss_view(engine, before, None, 10).summary.empty
     assert queries.quadrant(engine, before, "vip_tier").members.empty
     assert queries.service_policy(engine, before, "vip_tier", 50).empty
