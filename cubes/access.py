@@ -78,7 +78,7 @@ class ScopedEngine:
             return []
         return self.engine._cached(
             "agent-customers", (",".join(agents),),
-            lambda: self.engine._run(AGENT_CUSTOMERS, {"agents": list(agents)})["customer_id"].tolist())
+            lambda: self.engine.read(AGENT_CUSTOMERS, {"agents": list(agents)})["customer_id"].tolist())
 
     def _masked(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.access.show_pii:

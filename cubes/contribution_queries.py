@@ -10,10 +10,9 @@ import pandas as pd
 
 from cubes import contribution_analysis as analysis
 from cubes.catalog import cube_by_name
-from cubes.customer_view import read
 from cubes.sources import GEOGRAPHY
 from cubes.spec import QuerySpec
-from cubes.sql import Params, compile_slice, scope_conditions
+from cubes.sql import Params, scope_conditions
 
 CUBE = "contribution"
 WHALE_POINTS = 200
@@ -105,7 +104,7 @@ def loss_makers(engine, filters: list[dict]) -> pd.DataFrame:
     LOSS_COLUMNS, reason (analysis.REASONS), excess (the main drain's excess over the company
     rate) and contribution_margin."""
     sql, p = _losses_sql(engine, filters)
-    return read(engine.engine, f"{sql} ORDER BY contribution, customer_id", p.values)
+    return engine.engine.read(f"{sql} ORDER BY contribution, customer_id", p.values)
 
 
 def loss_view(engine, filters: list[dict], reason: str | None, shown: int) -> analysis.LossView:
@@ -114,7 +113,7 @@ def loss_view(engine, filters: list[dict], reason: str | None, shown: int) -> an
     def compute():
         sql, p = _losses_sql(engine, filters)
         listed = f"WHERE reason = {p.bind(reason)}" if reason else ""
-        parts = read(engine.engine, LOSS_VIEW.format(losses=sql, listed=listed, shown=p.bind(shown)), p.values)
+        parts = engine.engine.read(LOSS_VIEW.format(losses=sql, listed=listed, shown=p.bind(shown)), p.values)
         summary = parts[parts["part"] == "summary"]
         worst = parts[parts["part"] == "worst"]
         return analysis.LossView(
@@ -141,7 +140,7 @@ def _slice_sql(engine, query: dict, select: str) -> tuple[str, Params]:
     keep, from the rollup that answers the spec when there is one; with its parameters."""
     q = QuerySpec.from_dict(query)
     scope = engine.scope_for(q.cube)
-    sql, values = compile_slice(engine.engine._source_cube(q, scope), q, scope, select)
+    sql, values = engine.engine.slice_sql(q, scope, select)
     return sql, Params(dict(values))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cubes.customer_view import Period, read, valid_id, visible_ids_sql
+from cubes.customer_view import Period, valid_id, visible_ids_sql
 from cubes.engine import Engine
 from cubes.scope import Access
 from cubes.sql import Params
@@ -75,7 +75,7 @@ def contribution_rank(engine: Engine, access: Access, customer_id: str | None, p
     p = Params()
     sql = RANKED.format(period=period.month_condition("m.month", p), visible=visible_ids_sql(access, p),
                         id=p.bind(customer_id), points=p.bind(CURVE_POINTS))
-    rows = read(engine, sql, p.values)
+    rows = engine.read(sql, p.values)
     own = rows[rows["is_customer"]]
     if own.empty:
         return None

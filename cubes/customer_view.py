@@ -76,10 +76,6 @@ class Period:
         return bool(self.start or self.end)
 
 
-def read(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
-    return engine._run(sql, params)  # the engine's own read-only cursor per call
-
-
 def _masked(frame: pd.DataFrame, access: Access, columns: dict | None = None) -> pd.DataFrame:
     return frame if access.show_pii else mask_frame(frame, columns)
 
@@ -103,7 +99,7 @@ def search(engine: Engine, access: Access, text: str | None, limit: int = SEARCH
         WHERE (upper(c.customer_id) LIKE {prefix} ESCAPE '\\' OR {name_match}) AND c.customer_id IN ({visible})
         ORDER BY upper(c.customer_id) = {exact} DESC, {order}c.customer_id
         LIMIT {p.bind(int(limit))}"""
-    return _masked(read(engine, sql, p.values), access).reset_index(drop=True)
+    return _masked(engine.read(sql, p.values), access).reset_index(drop=True)
 
 
 def _escape_like(text: str) -> str:
@@ -228,7 +224,7 @@ def customer_record(engine: Engine, access: Access, customer_id: str | None,
         return None
     rules = load_rules()
     p = Params({"id": customer_id, "as_of": rules.as_of.isoformat()})
-    found = read(engine, PROFILE.format(geography=BRANCH_GEOGRAPHY, visible=visible_ids_sql(access, p)), p.values)
+    found = engine.read(PROFILE.format(geography=BRANCH_GEOGRAPHY, visible=visible_ids_sql(access, p)), p.values)
     if found.empty:
         return None
     profile = _masked(found, access).iloc[0].to_dict()
@@ -239,10 +235,10 @@ def customer_record(engine: Engine, access: Access, customer_id: str | None,
         fields = {"period": period.condition(column, q)}
         if name == "premiums":
             fields.update(grace=q.bind(rules.grace_days), as_of=q.bind(rules.as_of.isoformat()))
-        frames[name] = read(engine, sql.format(**fields), q.values)
+        frames[name] = engine.read(sql.format(**fields), q.values)
     q = Params({"id": customer_id})
-    months = read(engine, MONTHS.format(period=period.month_condition("m.month", q)), q.values)
-    policies = read(engine, POLICIES, {"id": customer_id})
+    months = engine.read(MONTHS.format(period=period.month_condition("m.month", q)), q.values)
+    policies = engine.read(POLICIES, {"id": customer_id})
     return CustomerRecord(profile, related, policies, months=months, period=period, **frames)
 
 
@@ -251,7 +247,7 @@ def _related(engine: Engine, access: Access, customer_id: str, group) -> pd.Data
     if not isinstance(group, str) or not group:
         return pd.DataFrame({"customer_id": [], "name": [], "group_role": []})
     p = Params({"id": customer_id, "group": group})
-    return _masked(read(engine, RELATED.format(visible=visible_ids_sql(access, p)), p.values), access)
+    return _masked(engine.read(RELATED.format(visible=visible_ids_sql(access, p)), p.values), access)
 
 
 def serving_agent(policies: pd.DataFrame) -> tuple[str, str] | None:
@@ -265,5 +261,5 @@ def serving_agent(policies: pd.DataFrame) -> tuple[str, str] | None:
 
 def code_labels(engine: Engine) -> dict[tuple[str, str], tuple[str, str]]:
     """(kind, code) -> (zh, en) for every coded value (status, channel, event type ...)."""
-    frame = read(engine, "SELECT kind, code, name_zh, name_en FROM dim_code", {})
+    frame = engine.read("SELECT kind, code, name_zh, name_en FROM dim_code", {})
     return {(k, c): (zh, en) for k, c, zh, en in frame.itertuples(index=False)}

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from cubes import member_lists
@@ -170,6 +171,18 @@ class Engine:
         return self._cached("whale", (flat.cache_key(), _scope_key(scope), str(points)),
                             lambda: self._whale(flat, scope, points))
 
+    def read(self, sql: str, params: dict) -> pd.DataFrame:
+        """The rows of a statement written for one page (a customer's history, an agent's book):
+        values only as bound `params`; one read-only cursor per call, so safe between threads."""
+        return self._run(sql, params)
+
+    def slice_sql(self, spec: QuerySpec | dict, scope: Scope | None, select: str) -> tuple[str, dict]:
+        """`select` over the cube rows the spec's filters and `scope` keep, from the rollup that
+        answers the spec when one does (as `query` would): SQL and its parameters, for a page's
+        analysis that is one statement over the slice."""
+        spec = _spec(spec)
+        return compile_slice(self._source_cube(spec, scope), spec, scope, select)
+
     def rollup_for(self, spec: QuerySpec | dict, scope: Scope | None = None) -> str | None:
         """The rollup table `query` answers the spec from, or None when it reads raw rows."""
         spec = _spec(spec)
@@ -275,8 +288,7 @@ class Engine:
         return counts
 
     def _whale(self, spec: QuerySpec, scope: Scope | None, points: int) -> pd.DataFrame:
-        sql, params = compile_slice(self._source_cube(spec, scope), spec, scope, "contribution")
-        values = self._run(sql, params)["contribution"].sort_values(ascending=False).to_numpy()
+        values = -np.sort(-self._run(*self.slice_sql(spec, scope, "contribution"))["contribution"].to_numpy())
         n = len(values)
         total = values.sum() if n else 0.0
         cut = sorted({max(1, round(n * i / points)) for i in range(1, points + 1)}) if n else []
