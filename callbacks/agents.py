@@ -42,6 +42,9 @@ LEAGUE = (("fyp_sold", "money", True), ("cases", "int", True), ("avg_case_size",
           ("new_share_referral", "pct", False), ("book_persistency_13", "pct", False))
 LEAGUE_MEASURES = [m for name, _fmt, indexed in LEAGUE for m in ((name, f"{name}_index") if indexed else (name,))]
 LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
+# the KPI cards the league's total row (the same slice) does not hold; the company's are the same
+# measures without the branch or team, so with nothing singled out both are one cached query
+SLICE_KPIS = [name for name in KPIS if name not in LEAGUE_MEASURES]
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
 COMPARE_MEASURES = ["activity_rate", "cases_per_agent", "headcount", "fyp_sold"]
@@ -123,10 +126,10 @@ def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
     return {
         "league": _spec(s, sel, people, LEAGUE_MEASURES, ["agent.agent"], totals=True,
                         sort=[{"by": "fyp_sold", "desc": True}]),
-        "kpis": _spec(s, sel, people, list(KPIS)),
+        "kpis": _spec(s, sel, people, SLICE_KPIS),
         "funnel": _spec(s, sel, people, ["prospects", "closes", "new_customers"], ["lead_source"]),
         "compare": compare,
-        "company": {"cube": CUBE, "measures": ["activity_rate", "cases_per_agent"], "filters": s.filters(CUBE)},
+        "company": {"cube": CUBE, "measures": SLICE_KPIS, "filters": s.filters(CUBE)},
     }
 
 
@@ -270,6 +273,14 @@ def book_rows(book: pd.DataFrame, lang: str) -> list[dict]:
 
 
 # --- callbacks ------------------------------------------------------------------------------------
+def kpi_values(league: pd.DataFrame, slice_kpis: pd.DataFrame) -> pd.Series:
+    """Every KPI card's value: the league's total row (its distinct counts are the slow part, so
+    they are not counted twice) and the slice's own query for the rest."""
+    total = league[league["_row_depth"] == 0]
+    from_league = {name: total[name].iloc[0] if len(total) else None for name in KPIS if name not in SLICE_KPIS}
+    return pd.Series({**from_league, **slice_kpis.iloc[0].to_dict()})
+
+
 def _kpi_text(name: str, value, lang: str) -> str:
     fmt = KPI_FORMATS[name]
     if fmt == "pct":
@@ -327,7 +338,7 @@ def draw_agents(query, options):
         sel = selection(query, people, lang)
         specs = page_specs(s, sel, people)
         league = engine().query(specs["league"])
-        kpis = engine().query(specs["kpis"]).iloc[0]
+        kpis = kpi_values(league, engine().query(specs["kpis"]))
         funnel = engine().query(specs["funnel"])
         compare = engine().query(specs["compare"])
         company = engine().query(specs["company"]).iloc[0]

@@ -59,7 +59,7 @@ JOIN dim_branch b ON b.branch_id = a.branch_id
 JOIN dim_team tm ON tm.team_id = a.team_id
 LEFT JOIN dim_code gr ON gr.kind = 'agent_grade' AND gr.code = CAST(a.grade AS VARCHAR)
 WHERE a.agent_id = {agent} AND {_visible(access, p)}"""
-    rows = engine._run(sql, p.values)  # the engine's own read-only cursor per call
+    rows = engine.read(sql, p.values)
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
@@ -108,5 +108,5 @@ JOIN dim_customer c ON c.customer_id = b.customer_id
 LEFT JOIN dim_code v ON v.kind = 'vip_tier' AND v.code = CAST(c.vip_tier AS VARCHAR)
 LEFT JOIN contribution m ON m.customer_id = b.customer_id
 ORDER BY contribution DESC, b.customer_id"""
-    frame = engine._run(sql, p.values)
+    frame = engine.read(sql, p.values)
     return frame if access.show_pii else mask_frame(frame)

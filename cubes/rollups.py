@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from cubes.model import Cube, Hierarchy, Level, Measure
 from cubes.scope import Scope
@@ -43,7 +43,10 @@ class Rollup:
     listed: the month is always kept); `scope`: row-scope keys whose columns are stored (those the
     cube has); `stocks`: whether it keeps snapshot rows (stock measures). A `materialized` rollup
     stores the source's rows as they are (no levels listed): it answers every measure, level and
-    scope exactly, as long as no filter reaches inside the source (a cube's `inner_levels`)."""
+    scope exactly, as long as no filter reaches inside the source (a cube's `inner_levels`). A
+    source that cuts its multi-day rows at `between` bounds (`{cut_dates}`) is stored uncut: it
+    answers only periods whose bounds cut nothing, which `whole_month_pieces` declares of whole
+    months (the source's pieces never span a month boundary, so a month start cuts none of them)."""
 
     cube: str
     name: str
@@ -51,6 +54,8 @@ class Rollup:
     scope: tuple[str, ...] = ("region", "branch")
     stocks: bool = True
     materialized: bool = False  # the source's own rows, stored (see `covers`)
+    # what is answered, not what is built: kept out of the repr, so out of every table's fingerprint
+    whole_month_pieces: bool = field(default=False, repr=False)
 
     @property
     def table(self) -> str:
@@ -76,6 +81,10 @@ ROLLUPS = (
     Rollup("contribution", "customers", (), materialized=True),
     Rollup("agents", "agent_month", ("agent.branch", "agent.team", "agent.agent", "grade", "work_month")
            + GEOGRAPHY, scope=("region", "branch", "agent")),
+    # the agents' visits, sales and months as the source makes them (its window over every visit
+    # and its joins are the slow part): distinct counts and company indices of any whole-month
+    # period; an agent's workdays are pieces of a calendar month, so month starts cut none of them
+    Rollup("agents", "rows", (), materialized=True, whole_month_pieces=True),
 )
 
 
@@ -148,6 +157,14 @@ def whole_months(low: str | None, high: str | None) -> bool:
     return not high or (dt.date.fromisoformat(high) + dt.timedelta(days=1)).day == 1
 
 
+def uncut_periods(cube: Cube, rollup: Rollup, filters) -> bool:
+    """Whether the `between` bounds of `filters` cut none of the rows a materialized rollup stored
+    uncut (shifted a comparison period back, whole months stay whole months)."""
+    if "{cut_dates}" not in cube.source:
+        return True
+    return rollup.whole_month_pieces and all(whole_months(*f.values) for f in filters if f.op == "between")
+
+
 @dataclass(frozen=True)
 class Built:
     """A rollup table present in the warehouse and built from the current definitions."""
@@ -162,7 +179,7 @@ def covers(cube: Cube, built: Built, spec: QuerySpec, scope: Scope | None) -> bo
     pl = plan(cube, spec)
     refs = set(pl.levels) | {f.dim for f in pl.filters}  # the drill's path and shown level included
     if rollup.materialized:
-        return not refs & set(cube.inner_levels)
+        return not refs & set(cube.inner_levels) and uncut_periods(cube, rollup, pl.filters)
     stored = stored_levels(cube, rollup)
     if not refs <= stored | built.month_levels:
         return False

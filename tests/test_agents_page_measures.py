@@ -1,13 +1,18 @@
-"""The agents page's league-table measures (cubes/cube_agents.py league_measures) and the agent's
-customer book (cubes/agents_book.py), at agent, team, branch and company level, against pandas over
-the raw fact_visit, fact_policy, fact_premium, dim_agent and mart_customer_month."""
+"""The agents page's league-table measures (cubes/cube_agents.py league_measures), its KPI cards
+and the agent's customer book (cubes/agents_book.py), at agent, team, branch and company level,
+against pandas over the raw fact_visit, fact_policy, fact_premium, dim_agent and mart_customer_month."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from callbacks.agents import Roster, Selection, kpi_values, page_specs
+from callbacks.overview import Slice
 from cubes.agents_book import agent_profile, customer_book
 from cubes.scope import Access, Scope
+from cubes.spec import QuerySpec
+from layouts.agents import KPIS
+from layouts.filter_state import FilterState
 from tests.test_cubes_fixtures import add_persistency, check_every_row, engine, geography, month_starts, params, ratio, tables, warehouse  # noqa: F401
 
 YEAR = 2025
@@ -124,6 +129,28 @@ def test_drilling_into_a_team_keeps_the_company_as_the_base(engine, facts, table
     assert len(visited) >= 2 and frame.drop(visited.index)["conversion_cold_visit_index"].isna().all()
     for agent, index in zip(visited["agent.agent"], visited["conversion_cold_visit_index"]):
         assert index == pytest.approx(want.loc[agent, "conversion_cold_visit"] / company * 100)
+
+
+def test_kpi_cards_of_the_slice_and_of_a_team(engine, facts):  # noqa: F811
+    """The page's KPI cards (part read from the league's total row) are the slice's, or the team's
+    when one is singled out; with nothing singled out the company query is the KPI query itself."""
+    s = Slice(f"{YEAR}-01-01", f"{YEAR}-12-31", FilterState())
+    v = facts[0]
+    branch, team = v.groupby(["branch_id", "team_id"])["visit_id"].count().idxmax()
+    sold = facts[1]
+    for sel, keep in ((Selection(None, None, None, ()), None), (Selection(branch, team, None, ()), team)):
+        specs = page_specs(s, sel, Roster(pd.DataFrame(), {}))
+        kpis = kpi_values(engine.query(specs["league"]), engine.query(specs["kpis"]))
+        want = oracle([f if keep is None else f[f["team_id"] == keep] for f in facts], []).iloc[0]
+        active = sold["agent_id"].nunique() if keep is None else sold.loc[sold["team_id"] == keep, "agent_id"].nunique()
+        assert set(kpis.index) == set(KPIS)
+        for name in ("headcount", "fyp_sold", "conversion_cold_visit", "conversion_referral"):
+            assert kpis[name] == pytest.approx(want[name]), (keep, name)
+        assert kpis["cases_per_agent"] == pytest.approx(want["cases"] / want["headcount"])
+        assert kpis["activity_rate"] == pytest.approx(active / want["headcount"])
+    assert QuerySpec.from_dict(specs["company"]).cache_key() != QuerySpec.from_dict(specs["kpis"]).cache_key()
+    whole = page_specs(s, Selection(None, None, None, ()), Roster(pd.DataFrame(), {}))
+    assert QuerySpec.from_dict(whole["company"]).cache_key() == QuerySpec.from_dict(whole["kpis"]).cache_key()
 
 
 def test_customer_book_of_an_agent(engine, tables, params):  # noqa: F811

@@ -123,6 +123,34 @@ def test_customer_rows_stored_whole_give_every_measure_and_the_whale_curve(raw, 
         assert_frame_equal(on.whale_curve(spec, scope), raw.whale_curve(spec, scope), check_exact=False, rtol=1e-9)
 
 
+def test_agent_rows_stored_whole_give_the_agents_page_for_whole_month_periods(raw, on):
+    """The agents' visits, sales and months stored as the source makes them answer every measure
+    (distinct counts, indices against the company, per-source baselines, year to date) for periods
+    of whole months, drilled, compared and scoped, as the raw source does."""
+    everything = list(cube_by_name("agents").measure_names)
+    league = [m for m in everything if m.endswith("_index")] + ["fyp_sold", "new_share_cold_visit", "visits_per_day"]
+    months = {"dim": "time.month", "op": "between", "values": ["2025-02-01", "2025-11-30"]}
+    branch, team = (members(raw, "agents", level, 1)[0] for level in ("agent.branch", "agent.team"))
+    agents = Scope.of(agent=[str(k) for k in members(raw, "agents", "agent.agent", 40)])
+    for spec, scope in [
+        ({"cube": "agents", "measures": everything, "filters": [months]}, None),
+        ({"cube": "agents", "rows": ["agent.agent"], "measures": league, "filters": [months], "totals": True,
+          "sort": [{"by": "fyp_sold", "desc": True}]}, None),
+        ({"cube": "agents", "rows": ["agent.agent"], "measures": league, "filters": [months], "totals": True,
+          "drill": {"hierarchy": "agent", "path": [branch, team]}}, None),
+        ({"cube": "agents", "rows": ["lead_source"], "columns": ["time.quarter"], "measures": everything,
+          "filters": [YEAR], "totals": True, "compare": "yoy"}, agents),
+        ({"cube": "agents", "rows": ["time.month", "lead_source"], "measures": ["conversion_index", "cases_index"],
+          "filters": [YEAR], "compare": "ytd", "totals": True}, None),
+        ({"cube": "agents", "rows": ["work_month"], "measures": league, "totals": True,
+          "top": {"n": 3, "by": "conversion_index", "others": True}}, Scope.of(branch=[str(branch)])),
+    ]:
+        assert on.rollup_for(spec, scope) == "rollup_agents_rows", spec
+        got, want = on.query(spec, scope), raw.query(spec, scope)
+        assert len(want) > 0 and want[[m for m in spec["measures"]]].notna().any().any(), spec
+        assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6, obj=str(spec))
+
+
 def test_the_engine_picks_the_smallest_covering_rollup(on):
     sizes = {b.rollup.table: b.rows for b in on._built_rollups()}
     by_province = {"cube": "policies", "rows": ["geography.province"], "measures": ["written_premium"]}
@@ -150,8 +178,9 @@ def test_the_engine_picks_the_smallest_covering_rollup(on):
     ({"cube": "policies", "rows": ["work_month"], "measures": ["in_force_at_end"]}, None),
     # a stock in a rollup that keeps no snapshots
     ({"cube": "policies", "rows": ["geography.branch"], "measures": ["in_force_at_end"]}, None),
-    # rank and company-relative measures read raw rows
-    ({"cube": "agents", "rows": ["agent.agent"], "measures": ["conversion_index"]}, None),
+    # a period that cuts a month cuts the agents' workdays there: the stored rows are uncut
+    ({"cube": "agents", "rows": ["agent.agent"], "measures": ["visits_per_day", "conversion_index"],
+      "filters": [{"dim": "time.month", "op": "between", "values": ["2026-01-01", "2026-03-15"]}]}, None),
     # customers' contribution over a period is summed from their months inside the source
     ({"cube": "contribution", "rows": ["geography.region"], "measures": ["contribution"], "filters": [YEAR]}, None),
 ])
