@@ -15,22 +15,17 @@ from dataclasses import replace
 
 from cubes import dimensions as dims
 from cubes.cube_policies import persistency_columns, persistency_measures
-from cubes.model import Cube, Hierarchy, Level, Measure, code_labels, count_of, ratio_of, sum_of, table_labels
+from cubes.model import (Cube, Hierarchy, Level, Measure, code_labels, count_of, distinct_count_sql, ratio_of,
+                          sum_of, table_labels)
 from cubes.rules import Rules
 from cubes.sources import GEOGRAPHY, as_of_cte
 
 
-def _distinct(column: str, where: str = "") -> str:
-    """count(DISTINCT) of the rows meeting `where`, as cubes/sql.py count_distinct_sql writes it (a
-    CASE, not a FILTER, which would make DuckDB de-duplicate every row's value first)."""
-    return f"count(DISTINCT CASE WHEN {where} THEN {column} END)" if where else f"count(DISTINCT {column})"
-
-
-PROSPECTS = _distinct("prospect_id", "kind = 'visit'")
+PROSPECTS = distinct_count_sql("prospect_id", "kind = 'visit'")
 CONVERSION = f"(CAST(coalesce(sum(closes), 0) AS DOUBLE) / NULLIF({PROSPECTS}, 0))"
-NEW_CUSTOMERS = _distinct("new_customer_id")
+NEW_CUSTOMERS = distinct_count_sql("new_customer_id")
 LEAD_SOURCES = (("cold_visit", "陌拜", "cold-visit"), ("referral", "转介绍", "referral"))
-MONTHS = _distinct("d", "kind = 'headcount'")
+MONTHS = distinct_count_sql("d", "kind = 'headcount'")
 HEADCOUNT = f"(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE) / NULLIF({MONTHS}, 0))"
 # league-table KPIs indexed against the company (= 100); amounts and counts per agent of average
 # headcount, so a team's index compares its agents' average with the company's
@@ -66,7 +61,7 @@ def _aggregate(measures: dict[str, Measure], name: str) -> str:
     if m.kind == "sum":
         return f"coalesce(sum({m.column}){where}, 0)"
     if m.kind == "count_distinct":
-        return _distinct(m.column, m.where)
+        return distinct_count_sql(m.column, m.where)
     if m.kind == "ratio":
         return f"(CAST({_aggregate(measures, m.numerator)} AS DOUBLE) / NULLIF({_aggregate(measures, m.denominator)}, 0))"
     return m.sql

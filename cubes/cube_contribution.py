@@ -84,4 +84,5 @@ def contribution_cube(rules: Rules) -> Cube:
         inner_levels={"time.year": "month", "time.quarter": "month", "time.month": "month"},
         inner_table="mart_customer_month",
         drill_columns=("record_id", "customer_name", "branch_id", "vip_tier", "acquisition_source"),
+        row_key="customer_id",  # one row per customer
     )

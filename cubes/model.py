@@ -113,6 +113,15 @@ def stock_of(name, column, zh, en, where="", fmt="int", at="start", distinct=Fal
     return Measure(name, "stock", zh, en, column=column, where=where, fmt=fmt, at=at, distinct=distinct)
 
 
+def distinct_count_sql(column: str, where: str = "", unique: bool = False) -> str:
+    """COUNT(DISTINCT column) of the rows meeting `where`; a plain count when no two rows share a
+    value (`unique`: the cube's row key). A CASE, not FILTER (WHERE ...): DuckDB would de-duplicate
+    the values of every row before filtering, e.g. every prospect of every lead source for the
+    count of one source's prospects, twice the work at 10x."""
+    value = f"CASE WHEN {where} THEN {column} END" if where else column
+    return f"count({value})" if unique else f"count(DISTINCT {value})"
+
+
 def count_of(name, column, zh, en, where="") -> Measure:
     return Measure(name, "count_distinct", zh, en, column=column, where=where, fmt="int")
 
@@ -148,6 +157,9 @@ class Cube:
     drill_columns: tuple[str, ...] = ()  # source columns drill-through shows besides the measures' own
     calendar: str = ""  # the calendar table stock measures find the first days of periods in
     as_of: str = ""  # SQL date: the last day a stock can be counted at
+    # a source column no two rows share (the contribution cube's customer): its distinct count is a
+    # plain count. How it is counted, not what: kept out of the repr, so out of rollup fingerprints.
+    row_key: str = field(default="", repr=False)
 
     # --- look-ups with errors that name the valid choices -------------------------------------
     def hierarchy(self, name: str) -> Hierarchy:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cubes.model import distinct_count_sql
+
 SPAN = "__span"  # CTE: the first and the (capped) last day the time filters admit
 NO_DATES = "SELECT CAST(NULL AS DATE) AS d WHERE FALSE"
 START, END = "start", "end"  # where in its period a stock measure is counted
@@ -111,7 +113,7 @@ def stock_sql(column: str, where: str, sql_type: str, periods: Periods, at: str 
     def summed(keys):
         cond = " AND ".join(f"({c})" for c in (where, periods.test(keys, at)) if c)
         if distinct:
-            return f"CAST(count(DISTINCT {column}) FILTER (WHERE {cond}) AS {sql_type})"
+            return f"CAST({distinct_count_sql(column, cond)} AS {sql_type})"
         return f"CAST(coalesce(sum({column}) FILTER (WHERE {cond}), 0) AS {sql_type})"
 
     if len(periods.grouped) <= 1 or (periods.fixed_test and at == START):  # one test serves every set

@@ -237,5 +237,5 @@ def rollup_cube(cube: Cube, rollup: Rollup) -> Cube:
         hierarchies=tuple(replace(h, levels=tuple(level(h, lv) for lv in h.levels)) for h in cube.hierarchies),
         measures=tuple(rollup_measure(cube, rollup, m) for m in cube.measures),
         scope_columns={key: scope_column(key) for key in stored_scope(cube, rollup)},
-        inner_levels={}, inner_table="",
+        inner_levels={}, inner_table="", row_key="",  # grouped rows: no column is unique to one
     )

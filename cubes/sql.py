@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cubes.model import Cube, Measure, SpecError, level_ref
+from cubes.model import Cube, Measure, SpecError, distinct_count_sql, level_ref
 from cubes.periods import END, NO_DATES, START, Periods, calendar_ctes, stock_dates, stock_sql
 from cubes.scope import Scope
 from cubes.spec import Filter, QuerySpec, parse_member, time_unit
@@ -220,20 +220,13 @@ def measure_sql(cube: Cube, m: Measure, baseline: Baseline = Baseline(), periods
     if m.kind == "stock":
         return stock_sql(m.column, m.where, sql_type, periods, m.at, m.distinct)
     if m.kind == "count_distinct":
-        return f"CAST({count_distinct_sql(m.column, m.where)} AS BIGINT)"
+        return f"CAST({distinct_count_sql(m.column, m.where, unique=m.column == cube.row_key)} AS BIGINT)"
     if m.kind == "ratio":
         num = measure_sql(cube, cube.measure(m.numerator), baseline, periods)
         den = measure_sql(cube, cube.measure(m.denominator), baseline, periods)
         scale = f" * {float(m.scale)!r}" if m.scale != 1 else ""
         return f"(CAST({num} AS DOUBLE) / NULLIF({den}, 0){scale})"
     return f"CAST({baseline.sql(m)} AS DOUBLE)"
-
-
-def count_distinct_sql(column: str, where: str = "") -> str:
-    """COUNT(DISTINCT column) of the rows meeting `where`. Not FILTER (WHERE ...): DuckDB would
-    de-duplicate the values of every row before filtering, e.g. every prospect of every lead source
-    for the count of one source's prospects, twice the work at 10x."""
-    return f"count(DISTINCT CASE WHEN {where} THEN {column} END)" if where else f"count(DISTINCT {column})"
 
 
 def record_condition(cube: Cube, m: Measure, periods: Periods) -> str:
