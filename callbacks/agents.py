@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from plotly.subplots import make_subplots
 
 from callbacks import charts
 from callbacks.downloads import export_href
 from callbacks.engine import current_access, engine, shared_engine
 from callbacks.filters import current_filters
-from callbacks.grids import json_rows, number_column
+from callbacks.grids import grid_block, json_rows, number_column
 from callbacks.overview import Slice, page_slice
 from cubes.agents_book import agent_profile, customer_book
 from layouts import numbers
@@ -116,6 +116,14 @@ def _spec(s: Slice, sel: Selection, people: Roster, measures: list[str], rows=()
     spec = {"cube": CUBE, "rows": list(rows), "measures": measures, "filters": s.filters(CUBE), **extra}
     drill = sel.drill(people.branch_paths)
     return {**spec, "drill": drill} if drill else spec
+
+
+def page_queries(query: dict, lang: str) -> tuple[Slice, Roster, Selection, dict[str, dict]]:
+    """The slice, roster, selection and queries the URL asks for."""
+    s = page_slice(current_filters(query))
+    people = roster()
+    sel = selection(query, people, lang)
+    return s, people, sel, page_specs(s, sel, people)
 
 
 def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
@@ -217,28 +225,37 @@ def _index_style(lower_is_better: bool) -> dict:
                                 {"condition": f"params.value != null && {bad}", "style": {"color": "#c92a2a"}}]}
 
 
+# the infinite row model has no rows to infer column types from, so each filter is named; the server
+# applies them (callbacks/grids.py sort_and_filter)
+TEXT_FILTER = {"filter": "agTextColumnFilter", "cellDataType": "text"}
+NUMBER_FILTER = {"filter": "agNumberColumnFilter", "cellDataType": "number"}
+
+
 def league_columns(lang: str) -> list[dict]:
     columns = [
-        {"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 120},
-        {"field": "id", "headerName": t("agents.col.id", lang), "width": 100},
-        {"field": "branch", "headerName": t("agents.col.branch", lang), "width": 150},
-        {"field": "team", "headerName": t("agents.col.team", lang), "width": 160},
+        {"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 120, **TEXT_FILTER},
+        {"field": "id", "headerName": t("agents.col.id", lang), "width": 100, **TEXT_FILTER},
+        {"field": "branch", "headerName": t("agents.col.branch", lang), "width": 150, **TEXT_FILTER},
+        {"field": "team", "headerName": t("agents.col.team", lang), "width": 160, **TEXT_FILTER},
     ]
     for name, fmt, indexed in LEAGUE:
         header = t(f"agents.col.{name}", lang)
         value = number_column(name, header if not indexed else t("agents.col.value", lang), fmt,
-                              minWidth=120 if fmt == "money" else 90, width=140 if fmt == "money" else 100)
+                              minWidth=120 if fmt == "money" else 90, width=140 if fmt == "money" else 100,
+                              **NUMBER_FILTER)
         if not indexed:
             columns.append({**value, "headerName": header, "headerTooltip": header})
             continue
         index = number_column(f"{name}_index", t("agents.col.index", lang), "int", minWidth=70, width=80,
-                              filter=False, cellStyle=_index_style(name in LOWER_IS_BETTER))
+                              filter=False, cellDataType="number",
+                              cellStyle=_index_style(name in LOWER_IS_BETTER))
         columns.append({"headerName": header, "headerTooltip": header, "children": [value, index]})
     return columns
 
 
-def league_rows(frame: pd.DataFrame, people: Roster, lang: str) -> tuple[list[dict], list[dict]]:
-    """One row per agent (id, name, branch, team, measures) and the selection's total as a pinned row."""
+def league_table(frame: pd.DataFrame, people: Roster, lang: str) -> tuple[pd.DataFrame, list[dict]]:
+    """One row per agent (id, name, branch, team, measures) in the engine's order (FYP first), and the
+    selection's total as the grid's pinned row."""
     where = people.agents.set_index("agent.agent")
     body = frame[frame["_row_depth"] == 1]
     rows = pd.DataFrame({"id": body["agent.agent"], "name": body[f"agent.agent|{lang}"],
@@ -248,7 +265,7 @@ def league_rows(frame: pd.DataFrame, people: Roster, lang: str) -> tuple[list[di
     total = frame[frame["_row_depth"] == 0]
     pinned = [{"name": t("agents.selection_total", lang),
                **{m: total[m].iloc[0] for m in LEAGUE_MEASURES}}] if len(total) else []
-    return json_rows(rows), json_rows(pd.DataFrame(pinned))
+    return rows, json_rows(pd.DataFrame(pinned))
 
 
 def book_columns(lang: str) -> list[dict]:
@@ -308,7 +325,7 @@ def _scope_note(s: Slice, lang: str) -> str:
 @callback(
     Output("agents-period", "children"),
     Output({"role": "agents-kpi", "kpi": ALL}, "children"),
-    Output("agents-grid", "rowData"),
+    Output("agents-grid-query", "data"),
     Output("agents-grid", "columnDefs"),
     Output("agents-grid", "dashGridOptions"),
     Output("agents-league-count", "children"),
@@ -333,10 +350,7 @@ def draw_agents(query, options):
     lang = normalise_language(query.get("lang"))
     kpi_names = [o["id"]["kpi"] for o in ctx.outputs_list[1]]
     try:
-        s = page_slice(current_filters(query))
-        people = roster()
-        sel = selection(query, people, lang)
-        specs = page_specs(s, sel, people)
+        s, people, sel, specs = page_queries(query, lang)
         league = engine().query(specs["league"])
         kpis = kpi_values(league, engine().query(specs["kpis"]))
         funnel = engine().query(specs["funnel"])
@@ -345,9 +359,11 @@ def draw_agents(query, options):
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("agents query failed")
         empty = charts.message_figure(t("state.error", lang, detail=error))
-        return ("", ["—"] * len(kpi_names), [], [], no_update, "", "#", "#", empty, empty, empty, "", [], [], [],
-                "", True, t("state.error", lang, detail=error), False, "")
-    rows, pinned = league_rows(league, people, lang)
+        # the grid keeps its columns and asks for its rows again: the block callback answers none
+        return ("", ["—"] * len(kpi_names), query, league_columns(lang),
+                {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "", "#", "#", empty, empty, empty,
+                "", [], [], [], "", True, t("state.error", lang, detail=error), False, "")
+    rows, pinned = league_table(league, people, lang)
     empty = charts.message_figure(t("state.empty", lang))
     level = "agent.team" if sel.branch else "agent.branch"
     body = league[league["_row_depth"] == 1]
@@ -357,7 +373,7 @@ def draw_agents(query, options):
     return (
         t("agents.period", lang, start=s.start, end=s.end),
         [_kpi_text(name, kpis[name], lang) for name in kpi_names],
-        rows,
+        query,  # the grid's blocks now belong to this query
         league_columns(lang),
         {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned)},
         t("agents.league_count", lang, n=f"{len(rows):,}"),
@@ -376,6 +392,38 @@ def draw_agents(query, options):
         True,
         _scope_note(s, lang),
     )
+
+
+@callback(
+    Output("agents-grid", "getRowsResponse"),
+    Input("agents-grid", "getRowsRequest"),
+    State("agents-grid-query", "data"),
+    prevent_initial_call=True,
+)
+def league_block(request, query):
+    """One block of the league table, sorted and filtered as the grid asks. The league query is the one
+    draw_agents ran (a result-cache read), so a block costs a pandas sort, filter and slice."""
+    if not request or query is None:
+        # the grid asks as soon as it mounts; the page's first draw computes the league and then asks again
+        return no_update
+    lang = normalise_language(query.get("lang"))
+    try:
+        _s, people, _sel, specs = page_queries(query, lang)
+        rows, _pinned = league_table(engine().query(specs["league"]), people, lang)
+        return grid_block(rows, request)
+    except Exception:  # a bad sort or filter from the browser, or a failed query: an empty table
+        log.exception("agents league block failed")
+        return {"rowData": [], "rowCount": 0}
+
+
+# a new query empties the grid's block cache, so it asks for the rows it shows again
+clientside_callback(
+    """function (query) {
+        if (query) { dash_ag_grid.getApiAsync("agents-grid").then(api => api.purgeInfiniteCache()); }
+    }""",
+    Input("agents-grid-query", "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(

@@ -16,6 +16,7 @@ from layouts.page_header import page_header
 
 KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
 PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
+LEAGUE_BLOCK = 100  # rows per request of the league table (about 60 KB)
 COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True, "autoHeaderHeight": True}
 
 
@@ -79,11 +80,15 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 dmc.Text(id="agents-league-count", size="sm", c="dimmed"),
             ], justify="space-between"),
             dmc.Text(t("agents.league_hint", lang), size="sm", c="dimmed", mb="xs"),
+            # the infinite row model: the browser holds only the blocks it shows; the server sorts and
+            # filters (callbacks/agents.py league_block). The store names the query the blocks belong to.
+            dcc.Store(id="agents-grid-query"),
             dcc.Loading(dag.AgGrid(
-                id="agents-grid", rowData=[], columnDefs=[],
+                id="agents-grid", rowModelType="infinite", columnDefs=[],
                 defaultColDef=COLUMN_DEFAULTS,
                 dashGridOptions=grid_options(lang, rowSelection={"mode": "singleRow", "checkboxes": False,
-                                                                 "enableClickSelection": True}),
+                                                                 "enableClickSelection": True},
+                                             cacheBlockSize=LEAGUE_BLOCK),
                 getRowId="params.data.id || '__total__'", className="ag-theme-quartz", style={"width": "100%", "height": "520px"},
             )),
             export_links("agents", lang),

@@ -33,9 +33,10 @@ def _period() -> tuple[str, str]:
 
 
 def _grid_rows(duo, grid: str) -> list[dict]:
+    """The rows the grid holds (with the infinite row model: the loaded blocks), in display order."""
     return duo.driver.execute_script(
         f"let api; try {{ api = dash_ag_grid.getApi('{grid}'); }} catch (e) {{ return []; }}"
-        "const rows = []; api.forEachNode(n => rows.push(n.data)); return rows;")
+        "const rows = []; api.forEachNode(n => { if (n.data) rows.push(n.data); }); return rows;")
 
 
 def _wait_rows(duo, grid: str, field: str) -> list[dict]:
@@ -46,51 +47,77 @@ def _wait_rows(duo, grid: str, field: str) -> list[dict]:
     return _grid_rows(duo, grid)
 
 
-def _two_agents(rows: list[dict]) -> list[dict]:
-    """The top seller and a mid-table agent, both with visits of each source and a name no one else has."""
-    names = [r["name"] for r in rows]
-    usable = [r for r in rows if names.count(r["name"]) == 1 and r["conversion_cold_visit_index"] is not None
-              and r["conversion_referral_index"] is not None]
-    return [usable[0], usable[len(usable) // 2]]
+def _league_after(duo, script: str, check) -> list[dict]:
+    """The league's loaded rows once `script` (a grid api call: sort or filter, answered by the server)
+    has been applied and the rows satisfy `check`."""
+    duo.driver.execute_script(f"const api = dash_ag_grid.getApi('agents-grid'); {script}")
+    duo._wait_for(lambda _d: check(_grid_rows(duo, "agents-grid")), timeout=60, msg=f"the league did not answer: {script}")
+    return _grid_rows(duo, "agents-grid")
+
+
+def _row_count(duo) -> int:
+    return duo.driver.execute_script(
+        "try { return dash_ag_grid.getApi('agents-grid').getDisplayedRowCount(); } catch (e) { return 0; }")
+
+
+def _export(duo, selector: str) -> list[dict]:
+    session = {c["name"]: c["value"] for c in duo.driver.get_cookies()}  # the export needs the sign-in
+    export = requests.get(duo.find_element(selector).get_attribute("href"), cookies=session, timeout=120)
+    assert export.status_code == 200
+    lines = export.content.decode("utf-8-sig").splitlines()
+    return list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
 
 
 def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/agents")
-    rows = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
-    chosen = _two_agents(rows)
+    first_block = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
+    total = _row_count(dashboard)
+    assert 0 < len(first_block) <= 100 < total  # only a block is in the browser, the count is the league's
+    assert [r["fyp_sold"] for r in first_block] == sorted((r["fyp_sold"] for r in first_block), reverse=True)
+    screenshot(dashboard, "agents_zh")
+
+    table = _export(dashboard, "#agents-export-table")
+    assert len(table) == total + 1  # every agent and the total
+    names = [r["营销员"] for r in table]
+    # the top seller (first block) and a mid-table agent brought into the grid by a filter on their name
+    top = next(r for r in first_block if names.count(r["name"]) == 1 and r["conversion_cold_visit_index"] is not None
+               and r["conversion_referral_index"] is not None)
+    middle = next(r["营销员"] for r in table[len(table) // 2:] if names.count(r["营销员"]) == 1
+                  and r["陌拜成交率指数"] and r["转介绍成交率指数"])
+    found = _league_after(dashboard, "api.setFilterModel({name: {filterType: 'text', type: 'equals', filter: %r}});"
+                          % middle, lambda rows: [r["name"] for r in rows] == [middle])
+    chosen = [top, found[0]]
     start, end = _period()
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
         oracle = {(a, s): index for a, s, index in
                   con.execute(CONVERSION_INDEX, [start, end, chosen[0]["id"], chosen[1]["id"]]).fetchall()}
         branch, team = con.execute("SELECT branch_id, team_id FROM dim_agent WHERE agent_id = ?",
                                    [chosen[0]["id"]]).fetchall()[0]
-        employed = {a for (a,) in con.execute(
-            "SELECT DISTINCT a.agent_id FROM dim_agent a JOIN dim_calendar c ON c.is_workday AND c.date BETWEEN ? AND ?"
+        employed = {name for (name,) in con.execute(
+            "SELECT DISTINCT a.name FROM dim_agent a JOIN dim_calendar c ON c.is_workday AND c.date BETWEEN ? AND ?"
             " AND c.date >= a.hire_date AND (a.leave_date IS NULL OR c.date < a.leave_date)", [start, end]).fetchall()}
     for row in chosen:
         assert row["conversion_cold_visit_index"] == pytest.approx(oracle[(row["id"], "cold_visit")], rel=1e-9)
         assert row["conversion_referral_index"] == pytest.approx(oracle[(row["id"], "referral")], rel=1e-9)
-    assert employed <= {r["id"] for r in rows}  # every agent employed in the period has a row
-    assert [r["fyp_sold"] for r in rows[:20]] == sorted((r["fyp_sold"] for r in rows[:20]), reverse=True)
-    screenshot(dashboard, "agents_zh")
-
-    session = {c["name"]: c["value"] for c in dashboard.driver.get_cookies()}  # the export needs the sign-in
-    export = requests.get(dashboard.find_element("#agents-export-table").get_attribute("href"), cookies=session,
-                          timeout=120)
-    assert export.status_code == 200
-    lines = export.content.decode("utf-8-sig").splitlines()
-    table = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
-    assert len(table) == len(rows) + 1  # every agent and the total
+    assert employed <= set(names)  # every agent employed in the period has a row
     by_name = {r["营销员"]: r for r in table}
     for row in chosen:
         assert float(by_name[row["name"]]["陌拜成交率指数"]) == pytest.approx(oracle[(row["id"], "cold_visit")], abs=1e-4)
         assert float(by_name[row["name"]]["转介绍成交率指数"]) == pytest.approx(oracle[(row["id"], "referral")], abs=1e-4)
 
+    # sorted by the server on any column: fewest cases first
+    fewest = _league_after(dashboard, "api.setFilterModel(null); api.applyColumnState({state: [{colId: 'cases', "
+                           "sort: 'asc'}], defaultState: {sort: null}});",
+                           lambda rows: _row_count(dashboard) == total and len(rows) > 1
+                           and rows[0]["cases"] < first_block[0]["cases"])
+    cases = [r["cases"] if r["cases"] is not None else float("inf") for r in fewest]
+    assert cases == sorted(cases)
+
     # narrowed to one team, the rows are that team's and the index still compares with the company
     dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
-    count = "try { return dash_ag_grid.getApi('agents-grid').getDisplayedRowCount(); } catch (e) { return 0; }"
-    dashboard._wait_for(lambda d: 0 < d.execute_script(count) < len(rows), timeout=120, msg="the team was not applied")
-    in_team = _grid_rows(dashboard, "agents-grid")
+    dashboard._wait_for(lambda d: 0 < _row_count(dashboard) < total, timeout=120, msg="the team was not applied")
+    in_team = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
+    assert len(in_team) == _row_count(dashboard)  # a team fits in one block
     assert {r["team"] for r in in_team} == {chosen[0]["team"]}
     again = next(r for r in in_team if r["id"] == chosen[0]["id"])
     assert again["conversion_cold_visit_index"] == pytest.approx(oracle[(chosen[0]["id"], "cold_visit")], rel=1e-9)
@@ -125,5 +152,5 @@ def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):
     assert "Branch NOPE does not exist" in dashboard.find_element("#agents-notice").text
     dashboard.wait_for_contains_text("#agents-funnel", "No data for the current selection", timeout=60)
     assert dashboard.find_element("#agents-detail-title").text.startswith("Agent NO_SUCH does not exist")
-    assert _grid_rows(dashboard, "agents-grid") == []
+    dashboard._wait_for(lambda _d: _row_count(dashboard) == 0, timeout=60, msg="the empty period still has agents")
     assert console_errors(dashboard) == []
