@@ -35,7 +35,7 @@ from cubes.catalog import all_cubes, cube_by_name, definitions_fingerprint
 from cubes.frames import finish, natural_rank, pivot
 from cubes.labels import MemberLabels, load_member_labels
 from cubes.model import SpecError, level_ref
-from cubes.rollups import META_TABLE, Built, fingerprint, match, rollup_cube, rollups_of
+from cubes.rollups import META_TABLE, Built, answered_spec, fingerprint, match, rollup_cube, rollups_of
 from cubes.scope import Scope
 from cubes.spec import QuerySpec
 from cubes.sql import compile_query, compile_records, compile_slice, level_expr, plan
@@ -181,7 +181,7 @@ class Engine:
         answers the spec when one does (as `query` would): SQL and its parameters, for a page's
         analysis that is one statement over the slice."""
         spec = _spec(spec)
-        return compile_slice(self._source_cube(spec, scope), spec, scope, select)
+        return compile_slice(*self._source(spec, scope), scope, select)
 
     def rollup_for(self, spec: QuerySpec | dict, scope: Scope | None = None) -> str | None:
         """The rollup table `query` answers the spec from, or None when it reads raw rows."""
@@ -222,15 +222,17 @@ class Engine:
                 for row in meta.itertuples(index=False)
                 if row.table_name in current and current[row.table_name][1] == row.fingerprint]
 
-    def _source_cube(self, spec: QuerySpec, scope: Scope | None):
-        """The cube to compile the spec against: its rollup's when one answers it exactly."""
+    def _source(self, spec: QuerySpec, scope: Scope | None) -> tuple:
+        """The cube and spec to compile: the rollup's when one answers the spec exactly."""
         cube = spec.definition
         built = match(cube, spec, scope, self._built_rollups()) if self.rollups else None
-        return rollup_cube(cube, built.rollup) if built else cube
+        if built is None:
+            return cube, spec
+        return rollup_cube(cube, built.rollup), answered_spec(cube, built.rollup, spec)
 
     def _query(self, spec: QuerySpec, scope: Scope | None) -> pd.DataFrame:
         cube = spec.definition
-        sql, params, pl = compile_query(self._source_cube(spec, scope), spec, scope)
+        sql, params, pl = compile_query(*self._source(spec, scope), scope)
         raw = self._run(sql, params)
         frame = finish(raw, cube, pl, {ref: self._member_labels(cube, ref) for ref in pl.levels})
         frame.attrs["labels"] = column_labels(cube, frame.columns)
@@ -252,7 +254,7 @@ class Engine:
         else:
             # the members of a level are the same in a rollup keeping it (flow rows keep every key)
             asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))
-            source = self._source_cube(asked, scope)
+            source, asked = self._source(asked, scope)
             sql, params = compile_slice(source, asked, scope,
                                         f"DISTINCT {level_expr(source, ref, cube.date_column)} AS key")
         return self._labelled(cube, ref, self._run(sql, params)["key"])

@@ -23,12 +23,15 @@ measure is answerable, and the row scope's keys are stored. Otherwise the engine
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from cubes.model import Cube, Hierarchy, Level, Measure
+from cubes.rules import load_rules
 from cubes.scope import Scope
 from cubes.spec import QuerySpec
 from cubes.sql import plan
@@ -54,6 +57,9 @@ class Rollup:
     scope: tuple[str, ...] = ("region", "branch")
     stocks: bool = True
     materialized: bool = False  # the source's own rows, stored (see `covers`)
+    # a materialized rollup of one period of a cube whose time filter reaches inside its source
+    # (the contribution cube sums each customer's months): the `between` bounds it answers
+    period: tuple[str, str] | None = None
     # what is answered, not what is built: kept out of the repr, so out of every table's fingerprint
     whole_month_pieces: bool = field(default=False, repr=False)
 
@@ -88,8 +94,28 @@ ROLLUPS = (
 )
 
 
+def declared() -> tuple[Rollup, ...]:
+    return ROLLUPS + period_rollups()
+
+
+@cache
+def period_rollups() -> tuple[Rollup, ...]:
+    """The contribution cube's rows for the periods every first visit asks: the year to date at the
+    data's as-of date, and the same dates a year earlier (the overview's comparison)."""
+    as_of = load_rules().as_of
+    return tuple(Rollup("contribution", name, (), materialized=True, period=(f"{end.year}-01-01", end.isoformat()))
+                 for name, end in (("ytd", as_of), ("ytd_prior", year_earlier(as_of))))
+
+
+def year_earlier(day: dt.date) -> dt.date:
+    """The same date a year earlier; a month end stays a month end (29 Feb is 28 Feb)."""
+    last = calendar.monthrange(day.year - 1, day.month)[1]
+    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return day.replace(year=day.year - 1, day=last if month_end else min(day.day, last))
+
+
 def rollups_of(cube: str) -> tuple[Rollup, ...]:
-    return tuple(r for r in ROLLUPS if r.cube == cube)
+    return tuple(r for r in declared() if r.cube == cube)
 
 
 # --- stored column names ------------------------------------------------------------------------
@@ -178,6 +204,10 @@ def covers(cube: Cube, built: Built, spec: QuerySpec, scope: Scope | None) -> bo
     rollup = built.rollup
     pl = plan(cube, spec)
     refs = set(pl.levels) | {f.dim for f in pl.filters}  # the drill's path and shown level included
+    if rollup.period:  # exactly its period inside the source, anything outside it
+        inner = [f for f in pl.filters if f.dim in cube.inner_levels]
+        return (not set(pl.levels) & set(cube.inner_levels) and len(inner) == 1 and inner[0].op == "between"
+                and tuple(inner[0].values) == rollup.period)
     if rollup.materialized:
         return not refs & set(cube.inner_levels) and uncut_periods(cube, rollup, pl.filters)
     stored = stored_levels(cube, rollup)
@@ -221,6 +251,15 @@ def rollup_measure(cube: Cube, rollup: Rollup, m: Measure) -> Measure:
     if m.kind == "count_distinct":
         return replace(m, column=level_column(key_level(cube, rollup, m.column)), where=f"{column} > 0")
     return replace(m, column=column, where="")
+
+
+def answered_spec(cube: Cube, rollup: Rollup, spec: QuerySpec) -> QuerySpec:
+    """The spec to compile against `rollup_cube`: a period rollup's rows already are its period,
+    so the filter inside the source that chose it drops out."""
+    if not rollup.period:
+        return spec
+    return spec.replace(filters=[{"dim": f.dim, "op": f.op, "values": list(f.values)} for f in spec.filters
+                                 if f.dim not in cube.inner_levels])
 
 
 def rollup_cube(cube: Cube, rollup: Rollup) -> Cube:

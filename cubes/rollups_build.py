@@ -10,6 +10,7 @@ definitions it runs with.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import duckdb
@@ -17,7 +18,7 @@ import duckdb
 from cubes import member_lists
 from cubes.model import Cube
 from cubes.periods import NO_DATES, shifted_end
-from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, ROLLUPS, Rollup, fingerprint, level_column,
+from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, Rollup, fingerprint, level_column, rollups_of,
                            measure_column, scope_column, storable, stored_levels, stored_scope)
 from cubes.sql import SHIFT
 
@@ -35,11 +36,21 @@ def snapshot_dates(cube: Cube) -> tuple[str, str]:
     return starts, ends
 
 
-def source_sql(cube: Cube, stocks: bool) -> str:
-    """The cube's source with no filters inside, with snapshot rows (`stocks`) at month boundaries."""
+def source_sql(cube: Cube, stocks: bool, inner_where: str = "") -> str:
+    """The cube's source with `inner_where` its only filter inside, with snapshot rows (`stocks`)
+    at month boundaries."""
     starts, ends = snapshot_dates(cube) if stocks else (NO_DATES, NO_DATES)
-    return (cube.source.replace("{inner_where}", "").replace("{cut_dates}", NO_DATES)
+    return (cube.source.replace("{inner_where}", inner_where).replace("{cut_dates}", NO_DATES)
             .replace("{stock_dates}", starts).replace("{stock_end_dates}", ends))
+
+
+def period_where(cube: Cube, rollup: Rollup) -> str:
+    """The condition inside the source that keeps a period rollup's period (dates from the
+    company rules, not a user: written as literals)."""
+    if not rollup.period:
+        return ""
+    low, high = (dt.date.fromisoformat(day) for day in rollup.period)
+    return f" AND {next(iter(cube.inner_levels.values()))} BETWEEN DATE '{low}' AND DATE '{high}'"
 
 
 def part_sql(cube: Cube) -> str:
@@ -131,10 +142,10 @@ def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report
             report(done[-1])
 
     for name, cube in cubes.items():
-        declared = [r for r in ROLLUPS if r.cube == name]
+        declared = list(rollups_of(name))
         for rollup in (r for r in declared if r.materialized):
             start = time.perf_counter()
-            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {source_sql(cube, False)}")
+            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {source_sql(cube, False, period_where(cube, rollup))}")
             record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, month_levels(con, cube))
         start = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TABLE {member_lists.table(cube)} AS "

@@ -11,7 +11,7 @@ from pandas.testing import assert_frame_equal
 
 from cubes.catalog import cube_by_name
 from cubes.engine import Engine
-from cubes.rollups import ROLLUPS, answerable, rollups_of, stored_scope, uses_stock
+from cubes.rollups import ROLLUPS, answerable, period_rollups, rollups_of, stored_scope, uses_stock
 from cubes.scope import Scope
 from data.rollups import main as rollups_cli
 from tests.test_cubes_fixtures import small_warehouse_path
@@ -121,6 +121,27 @@ def test_customer_rows_stored_whole_give_every_measure_and_the_whale_curve(raw, 
         spec = {"cube": "contribution", "measures": ["contribution"], "filters": filters}
         assert on.rollup_for(spec, scope) == "rollup_contribution_customers"
         assert_frame_equal(on.whale_curve(spec, scope), raw.whale_curve(spec, scope), check_exact=False, rtol=1e-9)
+
+
+def test_customer_rows_of_the_year_to_date_and_a_year_earlier_give_the_raw_answer(raw, on):
+    """The overview's two periods are stored summed per customer; any other period reads raw rows."""
+    everything = list(cube_by_name("contribution").measure_names)
+    vip = {"dim": "vip_tier", "op": "in", "values": ["vip", "gold_vip"]}
+    region = Scope.of(region=[str(k) for k in members(raw, "contribution", "geography.region", 2)])
+    for rollup in period_rollups():
+        period = {"dim": "time.month", "op": "between", "values": list(rollup.period)}
+        for spec, scope in [
+            ({"cube": "contribution", "measures": everything, "filters": [period]}, None),
+            ({"cube": "contribution", "rows": ["geography.region", "vip_tier"], "measures": everything,
+              "filters": [period, vip], "totals": True}, region),
+        ]:
+            assert on.rollup_for(spec, scope) == rollup.table
+            assert_frame_equal(on.query(spec, scope), raw.query(spec, scope), check_exact=False, rtol=1e-9,
+                               atol=1e-6)
+        shifted = {**period, "values": [rollup.period[0], "2026-09-30" if rollup.period[1] != "2026-09-30"
+                                        else "2026-08-31"]}
+        assert on.rollup_for({"cube": "contribution", "measures": ["customers"], "filters": [shifted]}) is None
+    assert [r.period for r in period_rollups()] == [("2026-01-01", "2026-10-31"), ("2025-01-01", "2025-10-31")]
 
 
 def test_agent_rows_stored_whole_give_the_agents_page_for_whole_month_periods(raw, on):
