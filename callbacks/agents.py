@@ -51,6 +51,8 @@ COMPARE_MEASURES = ["activity_rate", "cases_per_agent", "headcount", "fyp_sold"]
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
 LABELLED_BUBBLES = 30
 BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
+SEARCH_LIMIT = 20  # agent picker suggestions per keystroke
+OPTION_SEPARATOR = " · "  # between an agent's name and id in the picker
 
 
 # --- what the URL asks for ------------------------------------------------------------------------
@@ -68,6 +70,11 @@ class Roster:
     def team_branch(self, team: str) -> str | None:
         rows = self.agents[self.agents["agent.team"] == team]
         return str(rows["agent.branch"].iloc[0]) if len(rows) else None
+
+    def within(self, branch: str | None, team: str | None) -> pd.DataFrame:
+        """The agents of the team, else of the branch, else all of them."""
+        level, key = ("agent.team", team) if team else ("agent.branch", branch)
+        return self.agents[self.agents[level] == key] if key else self.agents
 
 
 def roster() -> Roster:
@@ -96,8 +103,10 @@ class Selection:
         return None
 
 
-def selection(query: dict, people: Roster, lang: str) -> Selection:
-    branch, team, agent = (query.get(key) or None for key in PAGE_KEYS)
+def place(query: dict, people: Roster, lang: str) -> tuple[str | None, str | None, list[str]]:
+    """The URL's branch and team checked against the roster (a team brings its branch), and notices
+    for what was ignored."""
+    branch, team = query.get("branch") or None, query.get("team") or None
     notices = []
     if branch and branch not in people.branch_paths:
         notices.append(t("agents.unknown_branch", lang, value=branch))
@@ -107,6 +116,12 @@ def selection(query: dict, people: Roster, lang: str) -> Selection:
         team = None
     if team:
         branch = people.team_branch(team)
+    return branch, team, notices
+
+
+def selection(query: dict, people: Roster, lang: str) -> Selection:
+    branch, team, notices = place(query, people, lang)
+    agent = query.get("agent") or None
     if agent and agent_profile(shared_engine(), current_access(), agent) is None:
         notices.append(t("agents.detail.unknown", lang, value=agent))
     return Selection(branch, team, agent, tuple(notices))
@@ -311,9 +326,23 @@ def _options(frame: pd.DataFrame, level: str, lang: str, current: str | None, wi
     """A select's choices; the URL's value stays among them even when it is not valid, so the select
     keeps showing it (and does not clear the URL behind the notice that names it)."""
     pairs = frame[[level, f"{level}|{lang}"]].drop_duplicates().astype(str).itertuples(index=False)
-    options = [{"value": key, "label": f"{label} · {key}" if with_key else label} for key, label in pairs]
+    options = [{"value": key, "label": f"{label}{OPTION_SEPARATOR}{key}" if with_key else label} for key, label in pairs]
     known = {o["value"] for o in options}
     return options + ([{"value": current, "label": current}] if current and current not in known else [])
+
+
+def find_agents(agents: pd.DataFrame, text: str, lang: str, limit: int = SEARCH_LIMIT) -> pd.DataFrame:
+    """The agents whose id starts with `text` or whose name contains it (any case), at most `limit`:
+    the exact id first, then id matches, then names that start with it, each by id."""
+    text = text.strip().lower()
+    if not text:
+        return agents.iloc[0:0]
+    ids, names = agents["agent.agent"].str.lower(), agents[f"agent.agent|{lang}"].str.lower()
+    by_id = ids.str.startswith(text)
+    ranks = {"_exact": ids == text, "_by_id": by_id, "_name_start": names.str.startswith(text)}
+    found = agents.assign(**ranks)[by_id | names.str.contains(text, regex=False)]
+    order = found.sort_values([*ranks, "agent.agent"], ascending=[False] * len(ranks) + [True])
+    return order.head(limit).drop(columns=list(ranks))
 
 
 def _scope_note(s: Slice, lang: str) -> str:
@@ -328,7 +357,6 @@ def _scope_note(s: Slice, lang: str) -> str:
     Output("agents-grid-query", "data"),
     Output("agents-grid", "columnDefs"),
     Output("agents-grid", "dashGridOptions"),
-    Output("agents-league-count", "children"),
     Output("agents-export-table", "href"),
     Output("agents-export-records", "href"),
     Output("agents-funnel", "figure"),
@@ -361,14 +389,15 @@ def draw_agents(query, options):
         empty = charts.message_figure(t("state.error", lang, detail=error))
         # the grid keeps its columns and asks for its rows again: the block callback answers none
         return ("", ["—"] * len(kpi_names), query, league_columns(lang),
-                {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "", "#", "#", empty, empty, empty,
+                {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "#", "#", empty, empty, empty,
                 "", [], [], [], "", True, t("state.error", lang, detail=error), False, "")
     rows, pinned = league_table(league, people, lang)
     empty = charts.message_figure(t("state.empty", lang))
     level = "agent.team" if sel.branch else "agent.branch"
     body = league[league["_row_depth"] == 1]
     teams = people.agents[people.agents["agent.branch"] == sel.branch] if sel.branch else people.agents.iloc[0:0]
-    agents = people.agents[people.agents["agent.agent"].isin(set(body["agent.agent"]) | {sel.agent})]
+    # only the chosen agent, so the picker shows their name; the others come from suggest_agents
+    agent = people.agents[people.agents["agent.agent"] == sel.agent]
     notices = list(sel.notices)
     return (
         t("agents.period", lang, start=s.start, end=s.end),
@@ -376,7 +405,6 @@ def draw_agents(query, options):
         query,  # the grid's blocks now belong to this query
         league_columns(lang),
         {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned)},
-        t("agents.league_count", lang, n=f"{len(rows):,}"),
         export_href("agents", specs["league"], lang),
         export_href("agents", specs["league"], lang, "records"),
         funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
@@ -385,7 +413,7 @@ def draw_agents(query, options):
         t("agents.compare.team" if sel.branch else "agents.compare.branch", lang),
         _options(people.agents, "agent.branch", lang, query.get("branch")),
         _options(teams, "agent.team", lang, query.get("team")),
-        _options(agents, "agent.agent", lang, query.get("agent"), with_key=True),
+        _options(agent, "agent.agent", lang, query.get("agent"), with_key=True),
         " ".join(notices),
         not notices,
         "",
@@ -396,24 +424,30 @@ def draw_agents(query, options):
 
 @callback(
     Output("agents-grid", "getRowsResponse"),
+    Output("agents-league-count", "children"),
     Input("agents-grid", "getRowsRequest"),
     State("agents-grid-query", "data"),
     prevent_initial_call=True,
 )
 def league_block(request, query):
-    """One block of the league table, sorted and filtered as the grid asks. The league query is the one
-    draw_agents ran (a result-cache read), so a block costs a pandas sort, filter and slice."""
+    """One block of the league table, sorted and filtered as the grid asks, and the count of agents
+    (with the grid's filter, how many of them match). The league query is the one draw_agents ran
+    (a result-cache read), so a block costs a pandas sort, filter and slice."""
     if not request or query is None:
         # the grid asks as soon as it mounts; the page's first draw computes the league and then asks again
-        return no_update
+        return no_update, no_update
     lang = normalise_language(query.get("lang"))
     try:
         _s, people, _sel, specs = page_queries(query, lang)
         rows, _pinned = league_table(engine().query(specs["league"]), people, lang)
-        return grid_block(rows, request)
+        block = grid_block(rows, request)
     except Exception:  # a bad sort or filter from the browser, or a failed query: an empty table
         log.exception("agents league block failed")
-        return {"rowData": [], "rowCount": 0}
+        return {"rowData": [], "rowCount": 0}, ""
+    total = f"{len(rows):,}"
+    if request.get("filterModel"):
+        return block, t("agents.league_count_filtered", lang, m=f"{block['rowCount']:,}", n=total)
+    return block, t("agents.league_count", lang, n=total)
 
 
 # a new query empties the grid's block cache, so it asks for the rows it shows again
@@ -424,6 +458,34 @@ clientside_callback(
     Input("agents-grid-query", "data"),
     prevent_initial_call=True,
 )
+
+
+@callback(
+    Output("agents-agent", "data", allow_duplicate=True),
+    Input("agents-agent", "searchValue"),
+    State("agents-agent", "value"),
+    State("agents-agent", "data"),
+    State("agents-query", "data"),
+    prevent_initial_call=True,
+)
+def suggest_agents(text, value, data, query):
+    """Up to SEARCH_LIMIT agents the caller may see (in the chosen branch or team) matching the typed
+    text; the chosen one stays among the options (picking it writes its label into the box, which
+    must not search again)."""
+    chosen = [o for o in data or [] if o["value"] == value]
+    if chosen and text == chosen[0]["label"]:
+        return no_update
+    lang = normalise_language((query or {}).get("lang"))
+    try:
+        people = roster()
+        branch, team, _notices = place(query or {}, people, lang)
+        # a label that reaches here before its value does is searched by its id, so the pick survives
+        found = find_agents(people.within(branch, team), (text or "").split(OPTION_SEPARATOR)[-1], lang)
+        options = _options(found, "agent.agent", lang, None, with_key=True)
+    except Exception:  # no suggestions rather than a broken box; the page itself says what failed
+        log.exception("agent search failed")
+        options = []
+    return options + [o for o in chosen if o not in options]
 
 
 @callback(

@@ -36,19 +36,21 @@ def _chart_card(graph_id: str, title: str, height: int, *extra) -> dmc.Card:
 
 
 def _controls(query: dict, lang: str) -> dmc.Group:
-    # options come from the callback (they depend on the warehouse and the filters); the values
+    # options come from the callbacks (they depend on the warehouse and the filters); the values
     # from the URL, so a copied link shows the same selection
-    def select(key: str, label: str, placeholder: str, width: int) -> dmc.Select:
+    def select(key: str, label: str, placeholder: str, width: int, nothing: str = "—") -> dmc.Select:
         value = query.get(key) or None
         return dmc.Select(id=f"agents-{key}", label=label, placeholder=placeholder, value=value,
                           data=[{"value": value, "label": value}] if value else [], searchable=True, clearable=True,
                           w=width, limit=200,
-                          nothingFoundMessage="—")
+                          nothingFoundMessage=nothing)
 
     return dmc.Group([
         select("branch", t("agents.branch", lang), t("agents.all_branches", lang), 260),
         select("team", t("agents.team", lang), t("agents.all_teams", lang), 220),
-        select("agent", t("agents.agent", lang), t("agents.pick_agent", lang), 260),
+        # the agent's options are the server's suggestions for the typed text (callbacks/agents.py
+        # suggest_agents): no debounce, which would drop a picked suggestion
+        select("agent", t("agents.agent", lang), t("agents.pick_agent", lang), 260, t("agents.search_none", lang)),
     ], align="flex-end", gap="md")
 
 

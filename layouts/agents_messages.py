@@ -23,6 +23,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Index = agent's value / company average x 100; cases and premium per agent of average headcount.",
     },
     "agents.league_count": {"zh": "共 {n} 名营销员", "en": "{n} agents"},
+    "agents.league_count_filtered": {"zh": "筛选出 {m} 名（共 {n} 名营销员）", "en": "{m} of {n} agents match the filter"},
+    "agents.search_none": {"zh": "您的查看范围内没有匹配的营销员", "en": "No matching agent among those you may see"},
     "agents.selection_total": {"zh": "合计", "en": "Total"},
     "agents.col.agent": {"zh": "营销员", "en": "Agent"},
     "agents.col.id": {"zh": "工号", "en": "ID"},

@@ -1,5 +1,6 @@
-"""The league grid's server side (infinite row model): AG Grid's sort and filter models applied to a
-small frame (callbacks/grids.py sort_and_filter, grid_block) agree with plain pandas selections."""
+"""The agents page's server side: the league grid's AG Grid sort and filter models applied to a small
+frame (callbacks/grids.py sort_and_filter, grid_block) agree with plain pandas selections, and the
+agent picker's search (callbacks/agents.py find_agents) ranks and limits its matches."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import math
 import pandas as pd
 import pytest
 
+from callbacks.agents import find_agents
 from callbacks.grids import grid_block, sort_and_filter
 
 FRAME = pd.DataFrame({
@@ -100,3 +102,27 @@ def test_a_block_is_a_slice_of_the_sorted_filtered_rows_with_their_count():
 def test_unknown_columns_or_filter_types_are_refused(sort, filters):
     with pytest.raises(ValueError):
         sort_and_filter(FRAME, sort, filters)
+
+
+ROSTER = pd.DataFrame({"agent.agent": ["A0012", "A0120", "A0121", "A1200", "B0001", "B0002"],
+                       "agent.agent|en": ["Li Na", "Wang A12", "Zhang Wei", "Na Li", "Wang Fang", "Ana"]})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a012", ["A0120", "A0121"]),  # an id prefix in any case; "Wang A12" does not contain "a012"
+    (" A0120 ", ["A0120"]),
+    ("a12", ["A1200", "A0120"]),  # ids first, then the name that contains it
+    ("na", ["A1200", "A0012", "B0002"]),  # the name that starts with it first, then by id
+    ("wang", ["A0120", "B0001"]),
+    ("", []),
+    ("x", []),
+])
+def test_agent_search_matches_an_id_prefix_or_a_name(text, expected):
+    assert list(find_agents(ROSTER, text, "en")["agent.agent"]) == expected
+
+
+def test_agent_search_puts_the_exact_id_first_and_keeps_to_the_limit():
+    assert list(find_agents(ROSTER, "a0121", "en", limit=5)["agent.agent"]) == ["A0121"]
+    assert list(find_agents(ROSTER, "A", "en", limit=3)["agent.agent"]) == ["A0012", "A0120", "A0121"]
+    exact = pd.DataFrame({"agent.agent": ["A1", "A10", "A11"], "agent.agent|en": ["x", "y", "z"]})
+    assert list(find_agents(exact, "a1", "en", limit=2)["agent.agent"]) == ["A1", "A10"]

@@ -1,5 +1,6 @@
 """The agent effectiveness page in a real browser: the league table's conversion indices and its CSV
-export agree with a hand-written query over fact_visit; the agent detail lists the agent's book."""
+export agree with a hand-written query over fact_visit; the agent detail lists the agent's book; the
+agent picker searches, on the server, only the agents the signed-in user may see."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +9,8 @@ import io
 import duckdb
 import pytest
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from data.config import load_params
 from tests.e2e.conftest import console_errors, screenshot
@@ -24,6 +27,14 @@ CONVERSION_INDEX = """
               FROM v WHERE agent_id IN (?, ?) GROUP BY agent_id, lead_source)
     SELECT agent.agent_id, CAST(agent.lead_source AS VARCHAR), 100 * agent.rate / company.rate
     FROM agent JOIN company USING (lead_source)
+"""
+
+
+# every agent with whether their branch is in the east region (demo-region's scope)
+AGENTS_BY_REGION = """
+    SELECT a.agent_id, a.name, CAST(p.region_code AS VARCHAR) = 'east'
+    FROM dim_agent a JOIN dim_branch b USING (branch_id) JOIN dim_city c USING (city_code)
+    JOIN dim_province p USING (province_code) ORDER BY a.agent_id
 """
 
 
@@ -86,6 +97,8 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
                   and r["陌拜成交率指数"] and r["转介绍成交率指数"])
     found = _league_after(dashboard, "api.setFilterModel({name: {filterType: 'text', type: 'equals', filter: %r}});"
                           % middle, lambda rows: [r["name"] for r in rows] == [middle])
+    # the count says how many agents match the grid's filter
+    dashboard.wait_for_text_to_equal("#agents-league-count", f"筛选出 1 名（共 {total:,} 名营销员）", timeout=30)
     chosen = [top, found[0]]
     start, end = _period()
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
@@ -112,6 +125,7 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
                            and rows[0]["cases"] < first_block[0]["cases"])
     cases = [r["cases"] if r["cases"] is not None else float("inf") for r in fewest]
     assert cases == sorted(cases)
+    assert dashboard.find_element("#agents-league-count").text == f"共 {total:,} 名营销员"
 
     # narrowed to one team, the rows are that team's and the index still compares with the company
     dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
@@ -136,7 +150,7 @@ def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):
     book = _wait_rows(dashboard, "agents-book", "contribution")
     assert len(book) == customers
     link = dashboard.find_element("#agents-book .ag-cell[col-id='link'] a")
-    assert f"/customer?id={link.text}&lang=en" in link.get_attribute("href")
+    assert f"/customer?id={link.get_attribute('textContent')}&lang=en" in link.get_attribute("href")
     dashboard.wait_for_element("#agents-trend .main-svg", timeout=30)
     _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
     screenshot(dashboard, "agents_en")
@@ -154,3 +168,56 @@ def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):
     assert dashboard.find_element("#agents-detail-title").text.startswith("Agent NO_SUCH does not exist")
     dashboard._wait_for(lambda _d: _row_count(dashboard) == 0, timeout=60, msg="the empty period still has agents")
     assert console_errors(dashboard) == []
+
+
+def _suggestions_after(duo, text: str, expected: list[str]) -> None:
+    """Type `text` into the agent picker and wait for the suggested agent ids to be `expected`."""
+    box = duo.find_element("#agents-agent")
+    box.click()
+    box.clear()
+    box.send_keys(text)
+    listbox = box.get_attribute("aria-controls")  # the picker's own dropdown, not another select's
+    options = lambda d: [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, f"[id='{listbox}'] [role=option]")]
+    try:
+        WebDriverWait(duo.driver, 30).until(lambda d: options(d) == expected)
+    except Exception:
+        raise AssertionError(f"{text!r}: suggested {options(duo.driver)}, expected {expected}") from None
+
+
+def test_agent_search_finds_by_id_prefix_and_name_within_a_regional_managers_scope(dashboard_as, demo_warehouse):
+    """demo-region manages the east region: the picker suggests east agents only, by id prefix or
+    name, and picking one opens their detail."""
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        agents = con.execute(AGENTS_BY_REGION).fetchall()
+    east = [(aid, name) for aid, name, is_east in agents if is_east]
+    # a character in few east names (so every match is suggested) that names outside the east share too
+    counts = {}
+    for _aid, name, is_east in agents:
+        for char in set(name):
+            counts.setdefault(char, [0, 0])[0 if is_east else 1] += 1
+    char = min(c for c, (inside, outside) in counts.items() if 2 <= inside <= 10 and outside > 0)
+    by_name = sorted((aid for aid, name in east if char in name), key=lambda aid: (not dict(east)[aid].startswith(char), aid))
+    # an id prefix shared by east agents and others
+    prefix = next(aid[:-1] for aid, _name in east
+                  if any(other[:-1] == aid[:-1] for other, _n, is_east in agents if not is_east))
+    by_id = [aid for aid, _name in east if aid.startswith(prefix)][:20]
+    assert len(by_id) < sum(aid.startswith(prefix) for aid, _n, _e in agents)  # the scope makes a difference
+
+    duo = dashboard_as("demo-region")
+    duo.driver.get(duo.server_url + "/agents?lang=en")
+    _wait_rows(duo, "agents-grid", "conversion_referral_index")
+    _suggestions_after(duo, prefix.lower(), by_id)
+    _suggestions_after(duo, char, by_name)
+    screenshot(duo, "agents_search_en")
+
+    chosen = by_name[0]
+    duo.find_element(f"[role=option][value='{chosen}']").click()
+    duo.wait_for_contains_text("#agents-detail-title", f"({chosen})", timeout=60)
+    assert f"agent={chosen}" in duo.driver.current_url
+    # the picker shows the chosen agent by name, though the page sent no other option
+    assert duo.find_element("#agents-agent").get_attribute("value") == f"{dict(east)[chosen]} · {chosen}"
+    outsider = next(aid for aid, _name, is_east in agents if not is_east)
+    duo.driver.get(duo.server_url + f"/agents?agent={outsider}")
+    duo.wait_for_contains_text("#agents-notice", f"营销员 {outsider} 不存在或不在您的查看范围内", timeout=60)
+    screenshot(duo, "agents_search_outsider_zh")
+    assert console_errors(duo) == []
