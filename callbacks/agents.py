@@ -23,6 +23,7 @@ from callbacks.engine import current_access, engine, shared_engine
 from callbacks.filters import current_filters
 from callbacks.grids import grid_block, json_rows, number_column
 from callbacks.overview import Slice, page_slice
+from callbacks.view_cache import memoised_view, not_kept
 from cubes.agents_book import agent_profile, customer_book
 from layouts import numbers
 from layouts.agents import KPIS, PAGE_KEYS
@@ -374,6 +375,7 @@ def _scope_note(s: Slice, lang: str) -> str:
     Input("agents-query", "data"),
     State("agents-grid", "dashGridOptions"),
 )
+@memoised_view
 def draw_agents(query, options):
     lang = normalise_language(query.get("lang"))
     kpi_names = [o["id"]["kpi"] for o in ctx.outputs_list[1]]
@@ -386,6 +388,7 @@ def draw_agents(query, options):
         company = engine().query(specs["company"]).iloc[0]
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("agents query failed")
+        not_kept()
         empty = charts.message_figure(t("state.error", lang, detail=error))
         # the grid keeps its columns and asks for its rows again: the block callback answers none
         return ("", ["—"] * len(kpi_names), query, league_columns(lang),
@@ -430,12 +433,17 @@ def draw_agents(query, options):
     prevent_initial_call=True,
 )
 def league_block(request, query):
-    """One block of the league table, sorted and filtered as the grid asks, and the count of agents
-    (with the grid's filter, how many of them match). The league query is the one draw_agents ran
-    (a result-cache read), so a block costs a pandas sort, filter and slice."""
     if not request or query is None:
         # the grid asks as soon as it mounts; the page's first draw computes the league and then asks again
         return no_update, no_update
+    return _league_block(request, query)
+
+
+@memoised_view
+def _league_block(request, query):
+    """One block of the league table, sorted and filtered as the grid asks, and the count of agents
+    (with the grid's filter, how many of them match). The league query is the one draw_agents ran
+    (a result-cache read), so a block costs a pandas sort, filter and slice."""
     lang = normalise_language(query.get("lang"))
     try:
         _s, people, _sel, specs = page_queries(query, lang)
@@ -443,6 +451,7 @@ def league_block(request, query):
         block = grid_block(rows, request)
     except Exception:  # a bad sort or filter from the browser, or a failed query: an empty table
         log.exception("agents league block failed")
+        not_kept()
         return {"rowData": [], "rowCount": 0}, ""
     total = f"{len(rows):,}"
     if request.get("filterModel"):

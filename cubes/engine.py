@@ -290,7 +290,9 @@ class Engine:
         return counts
 
     def _whale(self, spec: QuerySpec, scope: Scope | None, points: int) -> pd.DataFrame:
-        values = -np.sort(-self._run(*self.slice_sql(spec, scope, "contribution"))["contribution"].to_numpy())
+        values = self._run(*self.slice_sql(spec, scope, "contribution"))["contribution"].to_numpy()
+        if not (values[:-1] >= values[1:]).all():  # a rollup stored best first comes sorted (cubes/rollups.py)
+            values = -np.sort(-values)
         n = len(values)
         total = values.sum() if n else 0.0
         cut = sorted({max(1, round(n * i / points)) for i in range(1, points + 1)}) if n else []

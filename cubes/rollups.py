@@ -60,6 +60,9 @@ class Rollup:
     # a materialized rollup of one period of a cube whose time filter reaches inside its source
     # (the contribution cube sums each customer's months): the `between` bounds it answers
     period: tuple[str, str] | None = None
+    # the order rows are stored in (how, not what: out of the fingerprint): contribution best first
+    # keeps any slice of a customer table in whale-curve order, so the curve needs no sort
+    order_by: str = field(default="", repr=False)
     # what is answered, not what is built: kept out of the repr, so out of every table's fingerprint
     whole_month_pieces: bool = field(default=False, repr=False)
 
@@ -68,6 +71,7 @@ class Rollup:
         return f"rollup_{self.cube}_{self.name}"
 
 
+WHALE_ORDER = "contribution DESC"
 GEOGRAPHY = ("geography.region", "geography.province", "geography.city", "geography.branch")
 
 # Snapshot rows (stocks) at every month boundary multiply a rollup by its dates: only the coarser
@@ -84,7 +88,7 @@ ROLLUPS = (
     Rollup("service", "segment", ("geography.region", "sex", "age_band", "vip_tier", "event_type"),
            scope=("region",)),
     # one row per customer over all months: the whale curve and customer slices without a period
-    Rollup("contribution", "customers", (), materialized=True),
+    Rollup("contribution", "customers", (), materialized=True, order_by=WHALE_ORDER),
     Rollup("agents", "agent_month", ("agent.branch", "agent.team", "agent.agent", "grade", "work_month")
            + GEOGRAPHY, scope=("region", "branch", "agent")),
     # the agents' visits, sales and months as the source makes them (its window over every visit
@@ -103,8 +107,8 @@ def period_rollups() -> tuple[Rollup, ...]:
     """The contribution cube's rows for the periods every first visit asks: the year to date at the
     data's as-of date, and the same dates a year earlier (the overview's comparison)."""
     as_of = load_rules().as_of
-    return tuple(Rollup("contribution", name, (), materialized=True, period=(f"{end.year}-01-01", end.isoformat()))
-                 for name, end in (("ytd", as_of), ("ytd_prior", year_earlier(as_of))))
+    return tuple(Rollup("contribution", name, (), materialized=True, period=(f"{end.year}-01-01", end.isoformat()),
+                        order_by=WHALE_ORDER) for name, end in (("ytd", as_of), ("ytd_prior", year_earlier(as_of))))
 
 
 def year_earlier(day: dt.date) -> dt.date:

@@ -145,7 +145,12 @@ def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report
         declared = list(rollups_of(name))
         for rollup in (r for r in declared if r.materialized):
             start = time.perf_counter()
-            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {source_sql(cube, False, period_where(cube, rollup))}")
+            order = f" ORDER BY {rollup.order_by}" if rollup.order_by else ""
+            [(kept,)] = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+            con.execute("SET preserve_insertion_order = true")  # the rows are stored in their ORDER BY
+            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS "
+                        f"SELECT * FROM ({source_sql(cube, False, period_where(cube, rollup))}){order}")
+            con.execute(f"SET preserve_insertion_order = {str(bool(kept)).lower()}")
             record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, month_levels(con, cube))
         start = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TABLE {member_lists.table(cube)} AS "
