@@ -2,7 +2,6 @@
 earlier, under the global filters, from the cube engine."""
 from __future__ import annotations
 
-import calendar
 import logging
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from callbacks.engine import engine
 from callbacks.filters import current_filters
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
+from cubes.periods import is_month_end, months_earlier
 from cubes.rules import load_rules
 from layouts import numbers
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, spec_filters
@@ -28,17 +28,6 @@ CUSTOMER_KPIS = ("contribution", "customers", "vip_customers")
 RATIO_KPIS = {"persistency_13", "loss_ratio"}
 COUNT_KPIS = {"customers", "in_force_at_end", "vip_customers"}
 MOVERS_EACH_SIDE = 5
-
-
-def _months_earlier(day: str, months: int, month_end: bool = False) -> str:
-    index = int(day[:4]) * 12 + int(day[5:7]) - 1 - months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return f"{year}-{month + 1:02d}-{last if month_end else min(int(day[8:10]), last):02d}"
-
-
-def _is_month_end(day: str) -> bool:
-    return int(day[8:10]) == calendar.monthrange(int(day[:4]), int(day[5:7]))[1]
 
 
 @dataclass(frozen=True)
@@ -55,7 +44,7 @@ class Slice:
 
     def prior(self) -> tuple[str, str]:
         """The same dates a year earlier; a period ending on a month end compares with a month end."""
-        return _months_earlier(self.start, 12), _months_earlier(self.end, 12, month_end=_is_month_end(self.end))
+        return months_earlier(self.start, 12), months_earlier(self.end, 12, month_end=is_month_end(self.end))
 
     def not_applicable(self, cube: str) -> list[str]:
         return spec_filters(self.state, cube_by_name(cube).level_names)[1]
@@ -83,7 +72,7 @@ def _policy_kpis(s: Slice) -> dict[str, tuple[float, float]]:
     values = {name: (frame[name].iloc[0], frame[f"{name}__prior"].iloc[0]) for name in POLICY_KPIS}
     # 13-month persistency is known only 13 months after issue: report the cohort whose 13th month
     # falls in the period.
-    cohort = s.filters("policies", _months_earlier(s.start, 13), _months_earlier(s.end, 13, month_end=_is_month_end(s.end)))
+    cohort = s.filters("policies", months_earlier(s.start, 13), months_earlier(s.end, 13, month_end=is_month_end(s.end)))
     frame = engine().query({"cube": "policies", "measures": ["persistency_13"], "filters": cohort, "compare": "yoy"})
     values["persistency_13"] = (frame["persistency_13"].iloc[0], frame["persistency_13__prior"].iloc[0])
     return values

@@ -25,6 +25,7 @@ expression can be evaluated (`{date}` = its `date` column).
 """
 from __future__ import annotations
 
+import calendar as pycalendar
 from dataclasses import dataclass
 
 from cubes.model import distinct_count_sql
@@ -32,6 +33,19 @@ from cubes.model import distinct_count_sql
 SPAN = "__span"  # CTE: the first and the (capped) last day the time filters admit
 NO_DATES = "SELECT CAST(NULL AS DATE) AS d WHERE FALSE"
 START, END = "start", "end"  # where in its period a stock measure is counted
+
+
+def months_earlier(day: str, months: int, month_end: bool = False) -> str:
+    """The ISO date `months` calendar months before `day`: the same day of the month (the month's
+    last day when it is shorter), or its last day when `month_end`."""
+    index = int(day[:4]) * 12 + int(day[5:7]) - 1 - months
+    year, month = divmod(index, 12)
+    last = pycalendar.monthrange(year, month + 1)[1]
+    return f"{year}-{month + 1:02d}-{last if month_end else min(int(day[8:10]), last):02d}"
+
+
+def is_month_end(day: str) -> bool:
+    return int(day[8:10]) == pycalendar.monthrange(int(day[:4]), int(day[5:7]))[1]
 
 
 def first_days_cte(i: int) -> str:

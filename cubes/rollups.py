@@ -23,7 +23,6 @@ measure is answerable, and the row scope's keys are stored. Otherwise the engine
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import re
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from cubes.model import Cube, Hierarchy, Level, Measure
+from cubes.periods import is_month_end, months_earlier
 from cubes.rules import load_rules
 from cubes.scope import Scope
 from cubes.spec import QuerySpec
@@ -98,28 +98,18 @@ ROLLUPS = (
 )
 
 
-def declared() -> tuple[Rollup, ...]:
-    return ROLLUPS + period_rollups()
-
-
 @cache
 def period_rollups() -> tuple[Rollup, ...]:
     """The contribution cube's rows for the periods every first visit asks: the year to date at the
     data's as-of date, and the same dates a year earlier (the overview's comparison)."""
-    as_of = load_rules().as_of
-    return tuple(Rollup("contribution", name, (), materialized=True, period=(f"{end.year}-01-01", end.isoformat()),
-                        order_by=WHALE_ORDER) for name, end in (("ytd", as_of), ("ytd_prior", year_earlier(as_of))))
-
-
-def year_earlier(day: dt.date) -> dt.date:
-    """The same date a year earlier; a month end stays a month end (29 Feb is 28 Feb)."""
-    last = calendar.monthrange(day.year - 1, day.month)[1]
-    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return day.replace(year=day.year - 1, day=last if month_end else min(day.day, last))
+    as_of = load_rules().as_of.isoformat()
+    year_ago = months_earlier(as_of, 12, month_end=is_month_end(as_of))  # as the overview compares
+    return tuple(Rollup("contribution", name, (), materialized=True, period=(f"{end[:4]}-01-01", end),
+                        order_by=WHALE_ORDER) for name, end in (("ytd", as_of), ("ytd_prior", year_ago)))
 
 
 def rollups_of(cube: str) -> tuple[Rollup, ...]:
-    return tuple(r for r in declared() if r.cube == cube)
+    return tuple(r for r in ROLLUPS + period_rollups() if r.cube == cube)
 
 
 # --- stored column names ------------------------------------------------------------------------
