@@ -191,36 +191,34 @@ class Engine:
 
     # --- implementation ------------------------------------------------------------------------------
     def _built_rollups(self) -> list[Built]:
-        """The rollup tables of this warehouse built from the current definitions (read once per version)."""
-        self._cursor().close()  # reconnects (and forgets the list) when the file changed
+        """The rollup tables of this warehouse built from the current definitions."""
+        self._cursor().close()  # reconnects (and forgets what was read) when the file changed
         if self._built is None:
-            self._built = self._read_built()
+            self._read_meta()
         return self._built
 
     def _listed_cubes(self) -> set[str]:
-        """The cubes whose member-list table was built from the current definitions (read once per version)."""
+        """The cubes whose member-list table was built from the current definitions."""
         self._cursor().close()
         if self._listed is None:
-            meta = self._meta()
-            fresh = {member_lists.table(c): member_lists.fingerprint(c) for c in all_cubes().values()}
-            self._listed = {row.cube for row in meta.itertuples(index=False)
-                            if fresh.get(row.table_name) == row.fingerprint}
+            self._read_meta()
         return self._listed
 
-    def _meta(self) -> pd.DataFrame:
-        """rollup_meta's rows (none in a warehouse built before rollups existed)."""
+    def _read_meta(self) -> None:
+        """Which rollups and member lists rollup_meta records as built from the current definitions,
+        read once per data version (none in a warehouse built before rollups existed)."""
+        meta = []
         if self._run("SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = $db AND table_name = $t",
-                     {"db": WAREHOUSE, "t": META_TABLE})["n"].iloc[0] == 0:
-            return pd.DataFrame(columns=["table_name", "cube", "fingerprint", "row_count", "month_levels"])
-        return self._run(f"SELECT table_name, cube, fingerprint, row_count, month_levels FROM {META_TABLE}", {})
-
-    def _read_built(self) -> list[Built]:
-        meta = self._meta()
+                     {"db": WAREHOUSE, "t": META_TABLE})["n"].iloc[0]:
+            meta = list(self._run(f"SELECT table_name, cube, fingerprint, row_count, month_levels FROM {META_TABLE}",
+                                  {}).itertuples(index=False))
         current = {r.table: (r, fingerprint(cube_by_name(r.cube), r))
                    for c in all_cubes() for r in rollups_of(c)}
-        return [Built(current[row.table_name][0], int(row.row_count), frozenset(row.month_levels))
-                for row in meta.itertuples(index=False)
-                if row.table_name in current and current[row.table_name][1] == row.fingerprint]
+        lists = {member_lists.table(c): member_lists.fingerprint(c) for c in all_cubes().values()}
+        self._built = [Built(current[row.table_name][0], int(row.row_count), frozenset(row.month_levels))
+                       for row in meta
+                       if row.table_name in current and current[row.table_name][1] == row.fingerprint]
+        self._listed = {row.cube for row in meta if lists.get(row.table_name) == row.fingerprint}
 
     def _source(self, spec: QuerySpec, scope: Scope | None) -> tuple:
         """The cube and spec to compile: the rollup's when one answers the spec exactly."""
