@@ -168,6 +168,7 @@ def change_pivot(rows, columns, measures, heat, depth, _swap, search):
     if ctx.triggered_id == "pivot-swap":
         return with_state(search, state.swapped())
     rows, columns = tuple(rows or state.rows), tuple(c for c in (columns or ()) if c not in (rows or ()))
-    new = PivotState(rows, columns, tuple(measures or state.measures), bool(heat),
-                     int(depth) if depth and rows == state.rows else 0)
+    # the depth control shows the deepest level when the URL asks for all (0): that is no change
+    shown = int(depth) if depth and rows == state.rows else 0
+    new = PivotState(rows, columns, tuple(measures or state.measures), bool(heat), 0 if shown >= len(rows) else shown)
     return rewritten_search(search, state, new, with_state)
