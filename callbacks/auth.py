@@ -199,11 +199,10 @@ def scope_text(role: str, scope: dict, lang: str) -> str:
 @callback(
     Output("user-scope", "children"),
     Output("logout-link", "children"),
-    Input("url", "search"),
+    Input("shell-query", "data"),
 )
-def user_badge_language(search):
-    # The URL, not the switch: the switch starts in Chinese and follows the URL a moment later.
-    lang = normalise_language(query_of(search).get("lang"))
+def user_badge_language(shared):
+    lang = normalise_language(query_of(shared).get("lang"))
     return scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang)
 
 

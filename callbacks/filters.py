@@ -91,11 +91,11 @@ def _chips(state: FilterState, lang: str) -> list:
     Output("filter-apply", "children"),
     Output("filter-clear", "children"),
     Output("filter-drawer", "title"),
-    Input("url", "search"),
+    Input("shell-query", "data"),  # the URL's filters and language only: a drill leaves the bar alone
 )
 @memoised_view
-def show_filters(search):
-    query = query_of(search)
+def show_filters(shared):
+    query = query_of(shared)
     lang = normalise_language(query.get("lang"))
     state = current_filters(query)
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]

@@ -1,47 +1,44 @@
-"""Shell callbacks: the language lives in the URL (?lang=en), the theme in the browser's storage."""
+"""Shell callbacks: the language lives in the URL (?lang=en), the theme in the browser's storage.
+
+layouts/assets/shell.js keeps the URL and the language switch in step and derives `shell-query`, the
+URL's language and global filters: the header, the user badge and the filter bar follow that, so an
+in-page navigation that changes only the page's own parameters costs them no request."""
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx
 
-from layouts.filter_state import DATE_KEYS, FILTER_KEYS
-from layouts.i18n import DEFAULT_LANGUAGE, normalise_language, t
-from layouts.url_query import encode, query_of, search_with
+from layouts.i18n import normalise_language, t
+from layouts.url_query import query_of
 
-GLOBAL_KEYS = FILTER_KEYS + DATE_KEYS  # what stays in the URL when moving to another page
-
-
-def _with_lang(search: str | None, lang: str) -> str:
-    return search_with(search, ("lang",), {} if lang == DEFAULT_LANGUAGE else {"lang": lang})
-
-
-def _global_part(search: str | None) -> str:
-    return encode({k: v for k, v in query_of(search).items() if k in GLOBAL_KEYS})
+clientside_callback(
+    ClientsideFunction("shell", "sync"),
+    Output("url", "search"),
+    Output("lang-switch", "value"),
+    Output("shell-query", "data"),
+    Input("url", "search"),
+    Input("lang-switch", "value"),
+    State("shell-keys", "data"),
+    State("shell-query", "data"),
+)
 
 
 @callback(
-    Output("url", "search"),
-    Output("lang-switch", "value"),
     Output("app-title", "children"),
     Output("app-subtitle", "children"),
     Output({"role": "nav-link", "page": ALL}, "children"),
     Output({"role": "nav-link", "page": ALL}, "href"),
     Output({"role": "nav-menu-link", "page": ALL}, "children"),
     Output({"role": "nav-menu-link", "page": ALL}, "href"),
-    Input("url", "search"),
-    Input("lang-switch", "value"),
+    Input("shell-query", "data"),
 )
-def sync_language(search, switched):
-    """One callback owns both directions (URL -> switch, switch -> URL) to avoid a dependency cycle."""
-    if ctx.triggered_id == "lang-switch":
-        lang = normalise_language(switched)
-        search = _with_lang(search, lang)
-    else:
-        lang = normalise_language(query_of(search).get("lang"))
+def shell_texts(shared):
+    """The header in the URL's language; the page links keep the global filters and the language."""
+    lang = normalise_language(query_of(shared).get("lang"))
     pages = list(dash.page_registry.values())
     names = [t(page["name"], lang) for page in pages]
-    hrefs = [page["relative_path"] + _with_lang(_global_part(search), lang) for page in pages]
-    return search, lang, t("app.title", lang), t("app.subtitle", lang), names, hrefs, names, hrefs
+    hrefs = [page["relative_path"] + (shared or "") for page in pages]
+    return t("app.title", lang), t("app.subtitle", lang), names, hrefs, names, hrefs
 
 
 @callback(

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from layouts.admin import is_admin
 from layouts.filter_bar import filter_bar
-from layouts.i18n import DEFAULT_LANGUAGE, t
+from layouts.filter_state import DATE_KEYS, FILTER_KEYS
+from layouts.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 THEME = {
     "primaryColor": "indigo",
@@ -96,6 +97,11 @@ def shell() -> dmc.MantineProvider:
             [
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="theme-store", storage_type="local"),
+                # what assets/shell.js keeps when it derives `shell-query` from the URL: the parameters
+                # every page shares (they stay in the URL from page to page), the default language first
+                dcc.Store(id="shell-keys", data={"shared": [*FILTER_KEYS, *DATE_KEYS],
+                                                 "languages": sorted(LANGUAGES, key=lambda x: x != DEFAULT_LANGUAGE)}),
+                dcc.Store(id="shell-query"),
                 header,
                 dmc.AppShellMain([filter_bar(), html.Div(dash.page_container, id="page-wrapper")]),
             ],

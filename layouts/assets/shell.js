@@ -1,0 +1,27 @@
+// The shell's URL bookkeeping runs in the browser: an in-page navigation (a drill, a pivot swap) changes
+// only the page's own parameters, and then nothing in the header or the filter bar needs the server.
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    shell: {
+        // URL <-> language switch in one callback (two would form a dependency cycle), and the URL's
+        // language and global filters as `shell-query`, which changes only when they do.
+        sync: function (search, switched, keys, current) {
+            const noUpdate = window.dash_clientside.no_update;
+            const triggered = window.dash_clientside.callback_context.triggered.map(t => t.prop_id);
+            const name = part => decodeURIComponent(part.split("=")[0]);
+            let parts = (search || "").replace(/^\?/, "").split("&").filter(Boolean);
+            let lang = parts.filter(p => name(p) === "lang").map(p => decodeURIComponent(p.slice(5))).pop();
+            lang = keys.languages.includes(lang) ? lang : keys.languages[0];
+            let newSearch = noUpdate;
+            if (triggered.includes("lang-switch.value") && keys.languages.includes(switched) && switched !== lang) {
+                lang = switched;
+                parts = parts.filter(p => name(p) !== "lang");
+                if (lang !== keys.languages[0]) { parts.push("lang=" + lang); }
+                newSearch = parts.length ? "?" + parts.join("&") : "";
+            }
+            const shared = parts.filter(p => keys.shared.includes(name(p)) && name(p) !== "lang");
+            if (lang !== keys.languages[0]) { shared.push("lang=" + lang); }
+            const shellQuery = shared.length ? "?" + shared.join("&") : "";
+            return [newSearch, lang === switched ? noUpdate : lang, shellQuery === current ? noUpdate : shellQuery];
+        }
+    }
+});
