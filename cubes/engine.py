@@ -57,7 +57,7 @@ class Engine:
         self._labels: dict = {}
         self._built: list[Built] | None = None
         self._listed: set[str] | None = None
-        self._listed_levels: dict[tuple[str, str], pd.DataFrame] = {}
+        self._listed_levels: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     # --- connection and data version ---------------------------------------------------------------
     def data_version(self) -> str:
@@ -248,7 +248,10 @@ class Engine:
             sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
             params = {}
         elif self.rollups and member_lists.answers(cube, ref, scope) and cube.name in self._listed_cubes():
-            return self._labelled(cube, ref, member_lists.keys_in(self._listed_level(cube, ref), scope))
+            listed, labelled = self._listed_level(cube, ref)
+            if scope is None:
+                return labelled
+            return labelled[labelled["key"].isin(set(member_lists.keys_in(listed, scope)))].reset_index(drop=True)
         else:
             # the members of a level are the same in a rollup keeping it (flow rows keep every key)
             asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))
@@ -257,14 +260,15 @@ class Engine:
                                         f"DISTINCT {level_expr(source, ref, cube.date_column)} AS key")
         return self._labelled(cube, ref, self._run(sql, params)["key"])
 
-    def _listed_level(self, cube, ref: str) -> pd.DataFrame:
-        """A level's rows of the cube's member-list table, read once per data version: small (keys
-        by scope columns), and asked by every page's filter bar."""
+    def _listed_level(self, cube, ref: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A level's rows of the cube's member-list table (keys by scope columns) and all its members
+        labelled, once per data version: small, and asked by every page's filter bar and drill path."""
         self._cursor().close()
         with self._lock:
             known = self._listed_levels.get((cube.name, ref))
         if known is None:
-            known = self._run(*member_lists.read_sql(cube, ref))
+            rows = self._run(*member_lists.read_sql(cube, ref))
+            known = rows, self._labelled(cube, ref, rows["key"].drop_duplicates())
             with self._lock:
                 self._listed_levels[(cube.name, ref)] = known
         return known
