@@ -131,22 +131,17 @@ def pivot(frame: pd.DataFrame, pl: Plan) -> pd.DataFrame:
         row_cols.append("_row_depth")
     keyed = frame.assign(_col=col_key.to_numpy()).reset_index(drop=True)
     base = keyed[row_cols].drop_duplicates().reset_index(drop=True)
-    # one pass: each row's position in `base` (first appearance, as drop_duplicates keeps them)
-    position = keyed.groupby(row_cols, dropna=False, sort=False).ngroup().to_numpy()
-    heads = [*pl.columns, *(f"{ref}|{lang}" for ref in pl.columns for lang in LANGS)]
-    firsts = dict(zip(keyed.drop_duplicates("_col")["_col"], keyed.drop_duplicates("_col")[heads].astype(object)
-                      .to_dict("records")))
-    values = keyed[list(spec.measures)]
-    fields, columns = {}, []
-    for key, rows in keyed.groupby("_col", sort=False).indices.items():
-        part, first = values.iloc[rows], firsts[key]
-        at = position[rows]
-        for m in spec.measures:
-            field_name = f"{key}|{m}"
-            fields[field_name] = part[m].set_axis(at).reindex(range(len(base)))
-            columns.append({"field": field_name, "measure": m,
-                            "members": [first[ref] for ref in pl.columns],
-                            **{f"label_{lang}": [first[f"{ref}|{lang}"] for ref in pl.columns] for lang in LANGS}})
-    out = pd.concat([base, pd.DataFrame(fields, index=base.index)], axis=1)
+    # each row's position in `base` (first appearance, as drop_duplicates keeps them)
+    keyed["_row"] = keyed.groupby(row_cols, dropna=False, sort=False).ngroup()
+    described = ["_col", *pl.columns, *(f"{ref}|{lang}" for ref in pl.columns for lang in LANGS)]
+    heads = keyed.drop_duplicates("_col")[described].astype(object).to_dict("records")
+    # one reshape for every measure; unstack sorts the column keys: put back in first-appearance order
+    wide = keyed.set_index(["_row", "_col"])[list(spec.measures)].unstack("_col").reindex(range(len(base)))
+    cells = [(m, first["_col"]) for first in heads for m in spec.measures]
+    fields = wide.reindex(columns=pd.MultiIndex.from_tuples(cells)).set_axis([f"{key}|{m}" for m, key in cells], axis=1)
+    columns = [{"field": f"{first['_col']}|{m}", "measure": m, "members": [first[ref] for ref in pl.columns],
+                **{f"label_{lang}": [first[f"{ref}|{lang}"] for ref in pl.columns] for lang in LANGS}}
+               for first in heads for m in spec.measures]
+    out = pd.concat([base, fields], axis=1)
     out.attrs["columns"] = columns
     return out
