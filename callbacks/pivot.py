@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, no_update
@@ -44,7 +45,8 @@ def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: 
             for i, ref in enumerate(state.rows[: state.shown_depth()])]
     groups: dict[tuple, dict] = {}
     heated = [c["field"] for c in meta if state.heat and c["field"].split("|")[0] != TOTAL_KEY]
-    cuts = body[heated].astype(float).quantile([0.2, 0.4, 0.6, 0.8]) if heated else None  # all columns at once
+    # every heated column's quintile cuts at once, as plain lists (NaN for a column without values)
+    cuts = body[heated].astype(float).quantile([0.2, 0.4, 0.6, 0.8]).to_dict("list") if heated else {}
     for column in meta:
         members = tuple(str(m) for m in column["members"])
         header = " / ".join(column[f"label_{lang}"]) if state.columns else ""
@@ -52,7 +54,7 @@ def _column_defs(state: PivotState, meta: list[dict], body: pd.DataFrame, lang: 
         measure = cube.measure(column["measure"])
         extra = {"minWidth": 110}
         if column["field"] in heated:
-            extra["cellStyle"] = _heat_style(cuts[column["field"]].dropna().tolist(), state.shown_depth())
+            extra["cellStyle"] = _heat_style([c for c in cuts[column["field"]] if not math.isnan(c)], state.shown_depth())
         group["children"].append(number_column(column["field"], measure.label_zh if lang == "zh" else measure.label_en,
                                                measure.fmt, **extra))
     if not state.columns:
