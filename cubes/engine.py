@@ -19,6 +19,7 @@ formula or params file is not answered from an old entry.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -41,6 +42,7 @@ from cubes.spec import QuerySpec
 from cubes.sql import compile_query, compile_records, compile_slice, level_expr, plan
 
 MAX_DRILL_ROWS = 10_000
+log = logging.getLogger(__name__)
 WAREHOUSE = "warehouse"  # the attached warehouse's catalog name
 
 
@@ -219,6 +221,11 @@ class Engine:
                        for row in meta
                        if row.table_name in current and current[row.table_name][1] == row.fingerprint]
         self._listed = {row.cube for row in meta if lists.get(row.table_name) == row.fingerprint}
+        stale = sorted(set(current) - {b.rollup.table for b in self._built})
+        if self.rollups and stale:  # correct answers still, but each such query reads raw rows: say so once
+            log.warning("%d rollup table(s) missing or built from older definitions: %s. Queries they would "
+                        "answer read raw rows (slow at scale) until `python -m data.rollups` rebuilds them.",
+                        len(stale), ", ".join(stale))
 
     def _source(self, spec: QuerySpec, scope: Scope | None) -> tuple:
         """The cube and spec to compile: the rollup's when one answers the spec exactly."""
