@@ -60,26 +60,21 @@ def order(frame: pd.DataFrame, pl: Plan, labels: dict[str, MemberLabels]) -> pd.
     the business order of the members."""
     if not pl.levels:
         return frame
-    helpers, ascending = {}, []
+    keys = []  # most significant first, each ascending (a descending key is negated)
     for ref in pl.levels:
-        helpers[f"_o_{ref}_total"] = aggregated(frame, pl, ref).astype(int)
-        helpers[f"_o_{ref}_others"] = (frame[ref] == OTHERS).fillna(False).astype(int)
-        ascending += [True, True]
-        for n, item in enumerate(pl.spec.sort):
+        keys.append(aggregated(frame, pl, ref).to_numpy(dtype=int))
+        keys.append((frame[ref] == OTHERS).fillna(False).to_numpy(dtype=int))
+        for item in pl.spec.sort:
             if item.by == ref:
-                helpers[f"_o_{ref}_s{n}"] = natural_rank(frame[ref], labels[ref])
+                rank = natural_rank(frame[ref], labels[ref]).to_numpy()
+                keys.append(-rank if item.desc else rank)
             elif item.by in pl.spec.measures:
                 values = _sibling_value(frame, pl, ref, item.by)
-                if values is None:
-                    continue
-                helpers[f"_o_{ref}_s{n}"] = values.fillna(-np.inf if item.desc else np.inf)
-            else:
-                continue
-            ascending.append(not item.desc)
-        helpers[f"_o_{ref}_n"] = natural_rank(frame[ref], labels[ref])
-        ascending.append(True)
-    keyed = frame.assign(**helpers)
-    return keyed.sort_values(list(helpers), ascending=ascending, kind="mergesort").drop(columns=list(helpers))
+                if values is not None:  # missing values last either way
+                    filled = values.fillna(-np.inf if item.desc else np.inf).to_numpy(dtype=float)
+                    keys.append(-filled if item.desc else filled)
+        keys.append(natural_rank(frame[ref], labels[ref]).to_numpy())
+    return frame.iloc[np.lexsort(keys[::-1])]  # stable: ties keep the engine's order
 
 
 def natural_rank(keys: pd.Series, member_labels: MemberLabels) -> pd.Series:
