@@ -1,0 +1,121 @@
+"""Record exports (Engine.iter_records, /export/<view>.csv?kind=records): the rows behind a pivot, a
+filtered slice, one cell and a row scope are exactly the raw rows a hand-written query over the
+tables finds, with the same columns in the same order (by record id, then record type), whether
+they are ordered within the export's memory cap or, when even spilling does not fit it, on the
+engine's own connection."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cubes.engine import Engine
+from cubes.scope import Scope
+from cubes.spec import QuerySpec
+from cubes.sql import compile_records
+from tests.test_access_serving import export, raw, read_csv, served, sign_in  # noqa: F401
+
+MONTHS = ["2026-10-01", "2026-10-31"]
+PIVOT = {"cube": "policies", "rows": ["geography.region", "channel"], "columns": ["product.line"],
+         "measures": ["written_premium"], "filters": [{"dim": "time.month", "op": "between", "values": MONTHS}],
+         "totals": True}
+RECORD = ["kind", "record_id", "d", "customer_id", "product_code", "channel_code", "branch_id", "status"]
+
+# --- the oracle: premium payments and paid claims, with their policy's attributes, from the raw tables
+ORACLE = """
+WITH records AS (
+    SELECT 'premium' AS kind, CAST(payment_id AS VARCHAR) AS record_id, paid_date AS d, policy_id,
+           CAST(NULL AS DOUBLE) AS claims_paid, amount AS written_premium
+    FROM fact_premium WHERE paid_date IS NOT NULL
+    UNION ALL
+    SELECT 'claim', claim_id, coalesce(decision_date, report_date), policy_id, amount_paid, NULL
+    FROM fact_claim WHERE amount_paid IS NOT NULL
+)
+SELECT r.kind, r.record_id, strftime(r.d, '%Y-%m-%d') AS d, p.customer_id, p.product_code,
+       CAST(p.channel_code AS VARCHAR) AS channel_code, p.branch_id, CAST(p.status AS VARCHAR) AS status,
+       {measures}
+FROM records r
+JOIN fact_policy p ON p.policy_id = r.policy_id
+JOIN dim_branch b ON b.branch_id = p.branch_id
+JOIN dim_city ci ON ci.city_code = b.city_code
+JOIN dim_province pv ON pv.province_code = ci.province_code
+JOIN dim_product pd ON pd.product_code = p.product_code
+WHERE r.d BETWEEN DATE '2026-10-01' AND DATE '2026-10-31' AND r.kind IN ({kinds}) AND {where}
+ORDER BY r.record_id, r.kind
+"""
+
+CASES = {
+    "pivot": (PIVOT, {}, None, "TRUE"),
+    "filter": ({**PIVOT, "filters": PIVOT["filters"] + [{"dim": "channel", "op": "in",
+                                                         "values": ["bancassurance", "telesales"]}]},
+               {}, None, "CAST(p.channel_code AS VARCHAR) IN ('bancassurance', 'telesales')"),
+    "cell": (PIVOT, {"geography.region": "east", "product.line": "life"}, None,
+             "CAST(pv.region_code AS VARCHAR) = 'east' AND CAST(pd.line_code AS VARCHAR) = 'life'"),
+    "scope": (PIVOT, {}, Scope.of(region=["south"]), "CAST(pv.region_code AS VARCHAR) = 'south'"),
+    # a ratio's records are the rows of both its parts: claims interleave with payments by record id
+    "ratio cell": ({**PIVOT, "measures": ["loss_ratio"]}, {"channel": "agency"}, None,
+                   "CAST(p.channel_code AS VARCHAR) = 'agency'"),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(demo_warehouse):
+    return Engine(demo_warehouse)
+
+
+def expected_records(raw, spec: dict, where: str) -> pd.DataFrame:
+    ratio = spec["measures"] == ["loss_ratio"]
+    sql = ORACLE.format(measures="r.claims_paid, r.written_premium" if ratio else "r.written_premium",
+                        kinds="'premium', 'claim'" if ratio else "'premium'", where=where)
+    return raw.execute(sql).df()
+
+
+def as_rows(frame: pd.DataFrame) -> list[tuple]:
+    """Each row as plain values, as a CSV reader would compare them (no value is None vs NaN)."""
+    return [tuple(None if pd.isna(v) else (v if isinstance(v, float) else str(v)) for v in row)
+            for row in frame.itertuples(index=False)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_exported_records_are_the_raw_rows_in_record_order(engine, raw, case):  # noqa: F811
+    spec, cell, scope, where = CASES[case]
+    batches = list(engine.iter_records(spec, scope=scope, cell=cell, batch_rows=20_000))
+    got = pd.concat(batches, ignore_index=True)
+    expected = expected_records(raw, spec, where)
+    assert len(expected) > 1_000  # a slice worth checking
+    assert list(got.columns) == RECORD + [c for c in ("claims_paid", "written_premium") if c in expected.columns]
+    assert list(got.columns) == list(expected.columns)
+    assert as_rows(got) == as_rows(expected)
+    assert all(len(b) <= 20_000 for b in batches) and len(batches) == -(-len(expected) // 20_000)
+
+
+def test_records_too_many_to_order_within_the_cap_are_read_on_the_engine(engine, raw, demo_warehouse,  # noqa: F811
+                                                                         monkeypatch):
+    spec, cell, scope, where = CASES["ratio cell"]
+    monkeypatch.setenv("POLICYCUBE_EXPORT_MEMORY", "8MB")
+    # the precondition: within 8 MB DuckDB cannot order these records, even spilling
+    query = QuerySpec.from_dict(spec)
+    sql, params, _count, _count_params = compile_records(query.definition, query, cell, scope, 2**62, 0)
+    capped = duckdb.connect(":memory:")
+    capped.execute(f"ATTACH '{demo_warehouse}' AS warehouse (READ_ONLY)")
+    capped.execute("USE warehouse")
+    capped.execute("SET memory_limit = '8MB'")
+    with pytest.raises(duckdb.OutOfMemoryException):
+        capped.execute(sql, params).fetchmany(1)
+    capped.close()
+    got = pd.concat(engine.iter_records(spec, scope=scope, cell=cell), ignore_index=True)
+    assert as_rows(got) == as_rows(expected_records(raw, spec, where))
+
+
+def test_a_malformed_export_memory_setting_is_named(engine, monkeypatch):
+    monkeypatch.setenv("POLICYCUBE_EXPORT_MEMORY", "lots")
+    with pytest.raises(ValueError, match="POLICYCUBE_EXPORT_MEMORY"):
+        next(engine.iter_records(PIVOT))
+
+
+def test_the_records_csv_lists_them_in_record_order_with_iso_dates(served, raw):  # noqa: F811
+    _line, rows = read_csv(export(sign_in(served, "demo-exec"), PIVOT, "records"))
+    expected = expected_records(raw, PIVOT, "TRUE")
+    assert [(r["Record type"], r["Record id"], r["Date"], r["Customer id"]) for r in rows] == \
+        list(expected[["kind", "record_id", "d", "customer_id"]].itertuples(index=False, name=None))
+    assert [float(r["Written premium"]) for r in rows] == list(expected["written_premium"])
