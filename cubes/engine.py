@@ -61,6 +61,7 @@ class Engine:
         self._built: list[Built] | None = None
         self._listed: set[str] | None = None
         self._listed_levels: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._stale: list[str] = []
 
     # --- connection and data version ---------------------------------------------------------------
     def data_version(self) -> str:
@@ -209,6 +210,12 @@ class Engine:
         built = match(spec.definition, spec, scope, self._built_rollups()) if self.rollups else None
         return built.rollup.table if built else None
 
+    def stale_tables(self) -> list[str]:
+        """The declared rollup and member-list tables missing from the warehouse or built from other
+        definitions (`python -m data.rollups` rebuilds them)."""
+        self._built_rollups()
+        return list(self._stale)
+
     # --- implementation ------------------------------------------------------------------------------
     def _built_rollups(self) -> list[Built]:
         """The rollup tables of this warehouse built from the current definitions."""
@@ -238,12 +245,13 @@ class Engine:
         self._built = [Built(current[row.table_name][0], int(row.row_count), frozenset(row.month_levels))
                        for row in meta
                        if row.table_name in current and current[row.table_name][1] == row.fingerprint]
-        self._listed = {row.cube for row in meta if lists.get(row.table_name) == row.fingerprint}
-        stale = sorted(set(current) - {b.rollup.table for b in self._built})
-        if self.rollups and stale:  # correct answers still, but each such query reads raw rows: say so once
+        listed = {row.table_name: row.cube for row in meta if lists.get(row.table_name) == row.fingerprint}
+        self._listed = set(listed.values())
+        self._stale = sorted((set(current) | set(lists)) - {b.rollup.table for b in self._built} - set(listed))
+        if self.rollups and self._stale:  # correct answers still, but such queries read raw rows: say so once
             log.warning("%d rollup table(s) missing or built from older definitions: %s. Queries they would "
                         "answer read raw rows (slow at scale) until `python -m data.rollups` rebuilds them.",
-                        len(stale), ", ".join(stale))
+                        len(self._stale), ", ".join(self._stale))
 
     def _source(self, spec: QuerySpec, scope: Scope | None) -> tuple:
         """The cube and spec to compile: the rollup's when one answers the spec exactly."""

@@ -28,13 +28,35 @@ def demo_scale() -> float:
 
 
 def ensure_warehouse(path: Path | None = None, scale: float | None = None) -> Path:
-    """Return the warehouse path, generating the demo warehouse first if the file is absent."""
+    """Return the warehouse path, generating the demo warehouse first if the file is absent, and
+    rebuilding its rollups if the cube definitions changed since they were built."""
     path = Path(path or warehouse_path())
     if not path.exists():
         from data.generate import generate
 
         generate(path, scale=demo_scale() if scale is None else scale, seed=DEMO_SEED)
+    else:
+        refresh_rollups(path)
     return path
+
+
+def refresh_rollups(path: Path) -> bool:
+    """Rebuild the rollups and member lists when any is missing or stale (built from older cube
+    definitions): the engine would otherwise answer those queries from raw rows, correct but
+    slow enough at scale to time a page out. Whether it rebuilt."""
+    from cubes.engine import Engine
+
+    engine = Engine(path)
+    stale = engine.stale_tables() if engine.rollups else []
+    del engine  # its read-only connection; the rebuild replaces the file
+    if not stale:
+        return False
+    from data.rollups import rebuild
+
+    print(f"PolicyCube: {len(stale)} rollup table(s) missing or built from older definitions "
+          f"({', '.join(stale)}); rebuilding them (about a minute at demo scale)", flush=True)
+    rebuild(path)
+    return True
 
 
 def connect_readonly(path: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -7,6 +7,7 @@ import duckdb
 
 from cubes.engine import Engine
 from cubes.rollups import rollups_of
+from data.warehouse import ensure_warehouse, refresh_rollups
 from tests.test_cubes_fixtures import small_warehouse_path
 
 PIVOT = {"cube": "policies", "rows": ["geography.region"], "columns": ["product.line"], "measures": ["written_premium"]}
@@ -26,3 +27,16 @@ def test_stale_rollups_are_named_in_one_warning(tmp_path, caplog):
     assert all(r.table in warnings[0] for r in rollups_of("policies"))
     assert not any(r.table in warnings[0] for r in rollups_of("service"))
     assert "python -m data.rollups" in warnings[0]
+
+
+def test_opening_a_warehouse_with_stale_rollups_rebuilds_them(tmp_path):
+    """`make run`, `make serve`, the tests and the bench open the warehouse with ensure_warehouse."""
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(small_warehouse_path().read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE rollup_meta SET fingerprint = 'old' WHERE table_name IN ('rollup_policies_geo', 'members_service')")
+    assert Engine(path, rollups=True).stale_tables() == ["members_service", "rollup_policies_geo"]
+    assert ensure_warehouse(path) == path
+    assert Engine(path, rollups=True).stale_tables() == []
+    assert Engine(path, rollups=True).rollup_for(PIVOT) is not None
+    assert refresh_rollups(path) is False  # nothing stale: the file is left alone
