@@ -80,6 +80,8 @@ ROLLUPS = (
     Rollup("policies", "region_line", ("geography.region", "geography.province", "channel", "product.line",
                                        "work_month"), scope=("region",)),
     Rollup("policies", "geo", GEOGRAPHY + ("channel", "product.line"), stocks=False),
+    # the headline cut (the default pivot, its swap, Explore's first level): a tenth of `product`'s rows
+    Rollup("policies", "headline", ("geography.region", "channel", "product.line"), scope=("region",), stocks=False),
     Rollup("policies", "product", ("geography.region", "geography.province", "channel", "product.line",
                                    "product.product"), scope=("region",), stocks=False),
     Rollup("policies", "segment", ("geography.region", "sex", "age_band", "vip_tier", "tenure_band"),
