@@ -24,9 +24,12 @@ from callbacks.filters import current_filters
 from callbacks.grids import grid_block, json_rows, number_column
 from callbacks.overview import Slice, page_slice
 from callbacks.view_cache import memoised_view, not_kept
+from cubes import agents_book
 from cubes.agents_book import agent_profile, customer_book
+from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES
+from cubes.rollups import page_rollups
 from layouts import numbers
-from layouts.agents import KPIS, PAGE_KEYS
+from layouts.agents import PAGE_KEYS
 from layouts.filter_state import GLOBAL_FILTERS
 from layouts.i18n import grid_options, join_list, normalise_language, t
 from layouts.url_query import query_of, search_with
@@ -34,21 +37,19 @@ from layouts.url_query import query_of, search_with
 log = logging.getLogger(__name__)
 
 CUBE = "agents"
-# league-table columns: (measure, format, has an index against the company)
-LEAGUE = (("fyp_sold", "money", True), ("cases", "int", True), ("avg_case_size", "money", True),
-          ("visits_per_day", "float", True), ("minutes_per_visit", "float", True),
-          ("visits_per_close", "float", True), ("days_to_close", "float", True),
-          ("conversion_cold_visit", "pct", True), ("conversion_referral", "pct", True),
-          ("new_customers", "int", False), ("new_share_cold_visit", "pct", False),
-          ("new_share_referral", "pct", False), ("book_persistency_13", "pct", False))
-LEAGUE_MEASURES = [m for name, _fmt, indexed in LEAGUE for m in ((name, f"{name}_index") if indexed else (name,))]
+# league-table columns (cubes/cube_agents.py LEAGUE_MEASURES): each KPI's format; some have an
+# index against the company
+FORMATS = {"fyp_sold": "money", "cases": "int", "avg_case_size": "money", "visits_per_day": "float",
+           "minutes_per_visit": "float", "visits_per_close": "float", "days_to_close": "float",
+           "conversion_cold_visit": "pct", "conversion_referral": "pct", "new_customers": "int",
+           "new_share_cold_visit": "pct", "new_share_referral": "pct", "book_persistency_13": "pct"}
+LEAGUE = tuple((name, FORMATS[name], f"{name}_index" in LEAGUE_MEASURES)
+               for name in LEAGUE_MEASURES if not name.endswith("_index"))
 LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
-# the KPI cards the league's total row (the same slice) does not hold; the company's are the same
-# measures without the branch or team, so with nothing singled out both are one cached query
-SLICE_KPIS = [name for name in KPIS if name not in LEAGUE_MEASURES]
+# the selection's total row of the league and its KPI cards: one row
+TOTAL = list(dict.fromkeys(LEAGUE_MEASURES + KPIS))
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
-COMPARE_MEASURES = ["activity_rate", "cases_per_agent", "headcount", "fyp_sold"]
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
 LABELLED_BUBBLES = 30
 BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
@@ -79,11 +80,9 @@ class Roster:
 
 
 def roster() -> Roster:
-    agents = engine().query({"cube": CUBE, "rows": ["agent.branch", "agent.team", "agent.agent"], "measures": ["visits"]})
-    geo = engine().query({"cube": CUBE, "measures": ["visits"],
-                          "rows": ["geography.region", "geography.province", "geography.city", "geography.branch"]})
-    paths = {row[3]: list(row) for row in geo[["geography.region", "geography.province", "geography.city",
-                                               "geography.branch"]].astype(str).itertuples(index=False)}
+    agents = engine().memoised("agents-roster", (), lambda: agents_book.roster(shared_engine(), current_access()))
+    branches = agents[["geography.region", "geography.province", "geography.city", "agent.branch"]].drop_duplicates()
+    paths = {row[3]: list(row) for row in branches.astype(str).itertuples(index=False)}
     return Roster(agents, paths)
 
 
@@ -143,18 +142,34 @@ def page_queries(query: dict, lang: str) -> tuple[Slice, Roster, Selection, dict
 
 
 def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
-    """The query behind each part of the page; the league spec is also what its CSV export asks."""
-    compare = {"cube": CUBE, "rows": ["agent.branch"], "measures": COMPARE_MEASURES, "filters": s.filters(CUBE)}
+    """The query behind each part of the page. The league's agents and the selection's total row
+    (the KPI cards) are `agents` and `total`, or both at once in `league` (see league_and_total);
+    the company is the slice without the branch or team."""
+    compare = {"cube": CUBE, "rows": ["agent.branch"], "measures": list(COMPARE), "filters": s.filters(CUBE)}
     if sel.branch:  # the teams of the chosen branch (the drill shows the level below the branch)
         compare["drill"] = {"hierarchy": "agent", "path": [sel.branch]}
+    agents = _spec(s, sel, people, list(LEAGUE_MEASURES), ["agent.agent"], sort=[{"by": "fyp_sold", "desc": True}])
     return {
-        "league": _spec(s, sel, people, LEAGUE_MEASURES, ["agent.agent"], totals=True,
-                        sort=[{"by": "fyp_sold", "desc": True}]),
-        "kpis": _spec(s, sel, people, SLICE_KPIS),
-        "funnel": _spec(s, sel, people, ["prospects", "closes", "new_customers"], ["lead_source"]),
+        "agents": agents,
+        "total": _spec(s, sel, people, TOTAL),
+        "league": {**agents, "measures": TOTAL, "totals": True},
+        "export": {**agents, "totals": True},
+        "funnel": _spec(s, sel, people, list(FUNNEL), ["lead_source"]),
         "compare": compare,
-        "company": {"cube": CUBE, "measures": SLICE_KPIS, "filters": s.filters(CUBE)},
+        "company": {"cube": CUBE, "measures": list(KPIS), "filters": s.filters(CUBE)},
     }
+
+
+def league_and_total(specs: dict[str, dict]) -> tuple[pd.DataFrame, pd.Series]:
+    """The league's agents and the selection's total row: two reads of the stored answers when
+    they hold both (the default period, cubes/rollups.py page_rollups), else one statement over
+    the rows, where the total shares the agents' pass (a query of its own would double it)."""
+    stored = {r.table for r in page_rollups()}
+    scope = engine().scope_for(CUBE)
+    if all(shared_engine().rollup_for(specs[part], scope) in stored for part in ("agents", "total")):
+        return engine().query(specs["agents"]), engine().query(specs["total"]).iloc[0]
+    league = engine().query(specs["league"])
+    return league[league["_row_depth"] == 1].reset_index(drop=True), league[league["_row_depth"] == 0].iloc[0]
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -269,19 +284,18 @@ def league_columns(lang: str) -> list[dict]:
     return columns
 
 
-def league_table(frame: pd.DataFrame, people: Roster, lang: str) -> tuple[pd.DataFrame, list[dict]]:
-    """One row per agent (id, name, branch, team, measures) in the engine's order (FYP first), and the
-    selection's total as the grid's pinned row."""
+def league_table(body: pd.DataFrame, people: Roster, lang: str) -> pd.DataFrame:
+    """One row per agent (id, name, branch, team, measures) in the engine's order (FYP first)."""
     where = people.agents.set_index("agent.agent")
-    body = frame[frame["_row_depth"] == 1]
-    rows = pd.DataFrame({"id": body["agent.agent"], "name": body[f"agent.agent|{lang}"],
+    return pd.DataFrame({"id": body["agent.agent"], "name": body[f"agent.agent|{lang}"],
                          "branch": body["agent.agent"].map(where[f"agent.branch|{lang}"]),
                          "team": body["agent.agent"].map(where[f"agent.team|{lang}"]),
                          **{m: body[m] for m in LEAGUE_MEASURES}})
-    total = frame[frame["_row_depth"] == 0]
-    pinned = [{"name": t("agents.selection_total", lang),
-               **{m: total[m].iloc[0] for m in LEAGUE_MEASURES}}] if len(total) else []
-    return rows, json_rows(pd.DataFrame(pinned))
+
+
+def pinned_total(total: pd.Series, lang: str) -> list[dict]:
+    """The selection's total as the grid's pinned row."""
+    return json_rows(pd.DataFrame([{"name": t("agents.selection_total", lang), **total[list(LEAGUE_MEASURES)]}]))
 
 
 def book_columns(lang: str) -> list[dict]:
@@ -306,14 +320,6 @@ def book_rows(book: pd.DataFrame, lang: str) -> list[dict]:
 
 
 # --- callbacks ------------------------------------------------------------------------------------
-def kpi_values(league: pd.DataFrame, slice_kpis: pd.DataFrame) -> pd.Series:
-    """Every KPI card's value: the league's total row (its distinct counts are the slow part, so
-    they are not counted twice) and the slice's own query for the rest."""
-    total = league[league["_row_depth"] == 0]
-    from_league = {name: total[name].iloc[0] if len(total) else None for name in KPIS if name not in SLICE_KPIS}
-    return pd.Series({**from_league, **slice_kpis.iloc[0].to_dict()})
-
-
 def _kpi_text(name: str, value, lang: str) -> str:
     fmt = KPI_FORMATS[name]
     if fmt == "pct":
@@ -381,11 +387,10 @@ def draw_agents(query, options):
     kpi_names = [o["id"]["kpi"] for o in ctx.outputs_list[1]]
     try:
         s, people, sel, specs = page_queries(query, lang)
-        league = engine().query(specs["league"])
-        kpis = kpi_values(league, engine().query(specs["kpis"]))
+        league, total = league_and_total(specs)
         funnel = engine().query(specs["funnel"])
         compare = engine().query(specs["compare"])
-        company = engine().query(specs["company"]).iloc[0]
+        company = engine().query(specs["company"]).iloc[0] if sel.branch else total
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("agents query failed")
         not_kept()
@@ -394,24 +399,22 @@ def draw_agents(query, options):
         return ("", ["—"] * len(kpi_names), query, league_columns(lang),
                 {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "#", "#", empty, empty, empty,
                 "", [], [], [], "", True, t("state.error", lang, detail=error), False, "")
-    rows, pinned = league_table(league, people, lang)
     empty = charts.message_figure(t("state.empty", lang))
     level = "agent.team" if sel.branch else "agent.branch"
-    body = league[league["_row_depth"] == 1]
     teams = people.agents[people.agents["agent.branch"] == sel.branch] if sel.branch else people.agents.iloc[0:0]
     # only the chosen agent, so the picker shows their name; the others come from suggest_agents
     agent = people.agents[people.agents["agent.agent"] == sel.agent]
     notices = list(sel.notices)
     return (
         t("agents.period", lang, start=s.start, end=s.end),
-        [_kpi_text(name, kpis[name], lang) for name in kpi_names],
+        [_kpi_text(name, total[name], lang) for name in kpi_names],
         query,  # the grid's blocks now belong to this query
         league_columns(lang),
-        {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned)},
-        export_href("agents", specs["league"], lang),
-        export_href("agents", specs["league"], lang, "records"),
+        {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned_total(total, lang))},
+        export_href("agents", specs["export"], lang),
+        export_href("agents", specs["export"], lang, "records"),
         funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
-        histogram_figure(body["cases"], lang) if len(body) else empty,
+        histogram_figure(league["cases"], lang) if len(league) else empty,
         compare_figure(compare, level, company, lang) if len(compare) else empty,
         t("agents.compare.team" if sel.branch else "agents.compare.branch", lang),
         _options(people.agents, "agent.branch", lang, query.get("branch")),
@@ -447,7 +450,7 @@ def _league_block(request, query):
     lang = normalise_language(query.get("lang"))
     try:
         _s, people, _sel, specs = page_queries(query, lang)
-        rows, _pinned = league_table(engine().query(specs["league"]), people, lang)
+        rows = league_table(league_and_total(specs)[0], people, lang)
         block = grid_block(rows, request)
     except Exception:  # a bad sort or filter from the browser, or a failed query: an empty table
         log.exception("agents league block failed")
@@ -484,6 +487,8 @@ def suggest_agents(text, value, data, query):
     chosen = [o for o in data or [] if o["value"] == value]
     if chosen and text == chosen[0]["label"]:
         return no_update
+    if not (text or "").strip():  # nothing typed (the box reports it when it mounts): nothing to suggest
+        return chosen
     lang = normalise_language((query or {}).get("lang"))
     try:
         people = roster()

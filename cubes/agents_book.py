@@ -1,4 +1,4 @@
-"""One agent's profile and customer book (营销员客户名册), for the agent detail of the agents page.
+"""The agents page's roster, and one agent's profile and customer book (营销员客户名册).
 
 The book is every customer holding a policy the agent sold: policies sold to them, still in force,
 annual premium in force, the 13-month persistency of those policies (cubes/cube_policies.py rules:
@@ -40,6 +40,28 @@ def _visible(access: Access, p: Params) -> str:
         conditions.append(SCOPE_CONDITIONS[key].format(values=", ".join(p.bind(v) for v in allowed))
                           if allowed else "FALSE")
     return " AND ".join(conditions) or "TRUE"
+
+
+def roster(engine: Engine, access: Access) -> pd.DataFrame:
+    """Every agent the caller may see, in branch, team and agent order: keys and zh/en names of the
+    branch, team and agent (columns named like the agents cube's levels) and the branch's region,
+    province and city. Read from the dimension tables: the cube's answer at three levels costs a
+    labelling and ordering of its 20,000 rows (10x) in Python."""
+    p = Params()
+    sql = f"""
+WITH {GEOGRAPHY}
+SELECT a.branch_id AS "agent.branch", b.name_zh AS "agent.branch|zh", b.name_en AS "agent.branch|en",
+       a.team_id AS "agent.team", tm.name_zh AS "agent.team|zh", tm.name_en AS "agent.team|en",
+       a.agent_id AS "agent.agent", a.name AS "agent.agent|zh", a.name AS "agent.agent|en",
+       CAST(g.region_code AS VARCHAR) AS "geography.region", CAST(g.province_code AS VARCHAR) AS "geography.province",
+       CAST(g.city_code AS VARCHAR) AS "geography.city"
+FROM dim_agent a
+JOIN geo g ON g.branch_id = a.branch_id
+JOIN dim_branch b ON b.branch_id = a.branch_id
+JOIN dim_team tm ON tm.team_id = a.team_id
+WHERE {_visible(access, p)}
+ORDER BY a.branch_id, a.team_id, a.agent_id"""
+    return engine.read(sql, p.values)
 
 
 def agent_profile(engine: Engine, access: Access, agent_id: str | None) -> dict | None:

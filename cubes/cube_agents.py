@@ -32,6 +32,13 @@ HEADCOUNT = f"(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE) / NULL
 INDEXED = (("fyp_sold", True), ("cases", True), ("avg_case_size", False), ("visits_per_day", False),
            ("minutes_per_visit", False), ("visits_per_close", False), ("days_to_close", False),
            ("conversion_cold_visit", False), ("conversion_referral", False))
+# what the agents page asks for (callbacks/agents.py); cubes/rollups.py stores it for the page's
+# default period. The league: each indexed KPI with its index, then the KPIs without one.
+LEAGUE_MEASURES = tuple(m for name, _per_agent in INDEXED for m in (name, f"{name}_index")) + (
+    "new_customers", "new_share_cold_visit", "new_share_referral", "book_persistency_13")
+KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
+FUNNEL = ("prospects", "closes", "new_customers")
+COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
 
 
 def book_persistency_columns(grace_days: int) -> str:

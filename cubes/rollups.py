@@ -20,6 +20,15 @@ same year, quarter and month (the builder checks this per level and records the 
 So an answer from a rollup is the raw answer when `match` accepts the spec: every level it groups,
 filters or drills by is stored (or month-invariant), `between` bounds are whole months, every
 measure is answerable, and the row scope's keys are stored. Otherwise the engine reads raw rows.
+
+A grain-exact rollup (`grain` set) stores the answer itself: one row per member of its grain (the
+company for grain ()), over one period, with every declared measure's value as the raw rows give
+it, distinct counts and indices against the company included, and levels that are attributes of
+the grain (an agent's team, branch and region: the builder checks each grain member has one).
+It answers a spec whose every group is one of its rows: the grain's levels grouped, no totals, the
+period exactly, filters, drill paths and scope only on stored levels (they select whole rows), and
+no filter or scope at all when a measure compares with the company (they would change it; a drill
+path does not). A grain's distinct counts do not add up across its rows, so nothing is re-aggregated.
 """
 from __future__ import annotations
 
@@ -29,12 +38,13 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES
 from cubes.model import Cube, Hierarchy, Level, Measure
 from cubes.periods import is_month_end, months_earlier
 from cubes.rules import load_rules
 from cubes.scope import Scope
 from cubes.spec import QuerySpec
-from cubes.sql import plan
+from cubes.sql import plan, uses_company
 
 META_TABLE = "rollup_meta"
 FLOW, OPENING, CLOSING = "flow", "opening", "closing"
@@ -65,6 +75,11 @@ class Rollup:
     order_by: str = field(default="", repr=False)
     # what is answered, not what is built: kept out of the repr, so out of every table's fingerprint
     whole_month_pieces: bool = field(default=False, repr=False)
+    # grain-exact (see the module's docstring): the levels one row stands for, among `levels` (the
+    # others are its attributes), `measures` the values stored, `period` the dates (None: all).
+    # Out of the repr, and in the fingerprint only when set: other tables stay current.
+    grain: tuple[str, ...] | None = field(default=None, repr=False)
+    measures: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def table(self) -> str:
@@ -110,8 +125,28 @@ def period_rollups() -> tuple[Rollup, ...]:
                         order_by=WHALE_ORDER) for name, end in (("ytd", as_of), ("ytd_prior", year_ago)))
 
 
+AGENT = ("agent.agent", "agent.team", "agent.branch", "grade") + GEOGRAPHY  # an agent and its attributes
+BRANCH = ("agent.branch",) + GEOGRAPHY
+
+
+@cache
+def page_rollups() -> tuple[Rollup, ...]:
+    """The agents page's first visit, answered whole (grain-exact): its league, total row and KPI
+    cards, funnel and branch (or a branch's teams) comparison over the year to date at the as-of date."""
+    as_of = load_rules().as_of.isoformat()
+    ytd = (f"{as_of[:4]}-01-01", as_of)
+    return (
+        Rollup("agents", "ytd_agent", AGENT, grain=("agent.agent",), period=ytd, measures=LEAGUE_MEASURES),
+        Rollup("agents", "ytd_total", (), grain=(), period=ytd,
+               measures=tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))),
+        Rollup("agents", "ytd_lead_source", ("lead_source",), grain=("lead_source",), period=ytd, measures=FUNNEL),
+        Rollup("agents", "ytd_branch", BRANCH, grain=("agent.branch",), period=ytd, measures=COMPARE),
+        Rollup("agents", "ytd_team", ("agent.team",) + BRANCH, grain=("agent.team",), period=ytd, measures=COMPARE),
+    )
+
+
 def rollups_of(cube: str) -> tuple[Rollup, ...]:
-    return tuple(r for r in ROLLUPS + period_rollups() if r.cube == cube)
+    return tuple(r for r in ROLLUPS + period_rollups() + page_rollups() if r.cube == cube)
 
 
 # --- stored column names ------------------------------------------------------------------------
@@ -135,7 +170,8 @@ def stored_scope(cube: Cube, rollup: Rollup) -> tuple[str, ...]:
 def fingerprint(cube: Cube, rollup: Rollup) -> str:
     """Ties a built table to the definitions it was built from: a changed formula, level or
     company rule makes the table stale, and the engine then ignores it until it is rebuilt."""
-    return hashlib.sha256(repr((cube, rollup)).encode("utf-8")).hexdigest()[:16]
+    exact = (rollup.grain, rollup.measures) if rollup.grain is not None else ()
+    return hashlib.sha256(repr((cube, rollup) + exact).encode("utf-8")).hexdigest()[:16]
 
 
 # --- what a rollup can answer ---------------------------------------------------------------------
@@ -196,8 +232,43 @@ class Built:
     month_levels: frozenset  # time levels over the event date whose key the month's first day keeps
 
 
+def key_exprs(cube: Cube, refs) -> set[str]:
+    """The key expressions of levels: two levels with the same key (an agent's branch and the
+    geography's branch) group alike."""
+    return {cube.level(ref)[1].expr.strip() for ref in refs}
+
+
+def exact_scope(cube: Cube, rollup: Rollup) -> dict[str, str]:
+    """Row-scope key -> the stored level column holding the scope column (the grain's attributes)."""
+    stored = {cube.level(ref)[1].expr.strip(): ref for ref in sorted(stored_levels(cube, rollup))}
+    return {key: level_column(stored[column.strip()]) for key, column in cube.scope_columns.items()
+            if column.strip() in stored}
+
+
+def exact_covers(cube: Cube, rollup: Rollup, spec: QuerySpec, scope: Scope | None) -> bool:
+    """Whether every group of the spec's answer is one stored row of a grain-exact rollup."""
+    pl = plan(cube, spec)
+    stored = stored_levels(cube, rollup)
+    if spec.compare or spec.top or (spec.totals and pl.levels) or not set(spec.measures) <= set(rollup.measures):
+        return False  # one row per group and stored measures only: nothing is re-aggregated
+    if not (key_exprs(cube, rollup.grain) <= key_exprs(cube, pl.levels) and set(pl.levels) <= stored):
+        return False
+    periods = [tuple(f.values) for f in pl.filters if f.op == "between"]
+    if periods != ([rollup.period] if rollup.period else []):
+        return False
+    if not all(f.dim in stored for f in pl.filters if f.op != "between"):
+        return False
+    if scope is not None and not {key for key, _ in scope.items()} <= set(exact_scope(cube, rollup)):
+        return False
+    # the company a measure compares with is what the filters and the scope keep, not the drill
+    narrowed = scope is not None or any(f.op != "between" for f in pl.company_filters)
+    return not (narrowed and uses_company(cube, spec.measures))
+
+
 def covers(cube: Cube, built: Built, spec: QuerySpec, scope: Scope | None) -> bool:
     rollup = built.rollup
+    if rollup.grain is not None:
+        return exact_covers(cube, rollup, spec, scope)
     pl = plan(cube, spec)
     refs = set(pl.levels) | {f.dim for f in pl.filters}  # the drill's path and shown level included
     if rollup.period:  # exactly its period inside the source, anything outside it
@@ -254,22 +325,47 @@ def answered_spec(cube: Cube, rollup: Rollup, spec: QuerySpec) -> QuerySpec:
     so the filter inside the source that chose it drops out."""
     if not rollup.period:
         return spec
+    period = (lambda f: f.op == "between") if rollup.grain is not None else (lambda f: f.dim in cube.inner_levels)
     return spec.replace(filters=[{"dim": f.dim, "op": f.op, "values": list(f.values)} for f in spec.filters
-                                 if f.dim not in cube.inner_levels])
+                                 if not period(f)])
 
 
-def rollup_cube(cube: Cube, rollup: Rollup) -> Cube:
-    if rollup.materialized:
-        return replace(cube, source=f"SELECT * FROM {rollup.table}", inner_levels={}, inner_table="")
+def exact_measure(m: Measure) -> Measure:
+    """A measure over a grain-exact rollup's one row per group: its stored value, typed as the raw
+    answer is (sums and counts as before, ratios and company-relative values as DOUBLE)."""
+    column = measure_column(m.name)
+    if m.kind in ("sum", "count_distinct"):
+        return replace(m, kind="sum", column=column, where="", fmt="int" if m.kind == "count_distinct" else m.fmt)
+    return replace(m, kind="sql", sql=f"max({column})", column="", where="", numerator="", denominator="",
+                   uses=(column,), baseline_by=())
+
+
+def stored_hierarchies(cube: Cube, rollup: Rollup) -> tuple[Hierarchy, ...]:
+    """The cube's hierarchies with each level the rollup stores reading its stored key column."""
     stored = stored_levels(cube, rollup)
 
     def level(h: Hierarchy, lv: Level) -> Level:
         ref = cube.canonical_level(f"{h.name}.{lv.name}")
         return replace(lv, expr=level_column(ref)) if ref in stored else lv
 
+    return tuple(replace(h, levels=tuple(level(h, lv) for lv in h.levels)) for h in cube.hierarchies)
+
+
+def exact_cube(cube: Cube, rollup: Rollup) -> Cube:
     return replace(
-        cube, source=rollup_source(cube, rollup),
-        hierarchies=tuple(replace(h, levels=tuple(level(h, lv) for lv in h.levels)) for h in cube.hierarchies),
+        cube, source=f"SELECT * FROM {rollup.table}", hierarchies=stored_hierarchies(cube, rollup),
+        measures=tuple(exact_measure(m) if m.name in rollup.measures else m for m in cube.measures),
+        scope_columns=exact_scope(cube, rollup), inner_levels={}, inner_table="", row_key="", calendar="",
+    )
+
+
+def rollup_cube(cube: Cube, rollup: Rollup) -> Cube:
+    if rollup.grain is not None:
+        return exact_cube(cube, rollup)
+    if rollup.materialized:
+        return replace(cube, source=f"SELECT * FROM {rollup.table}", inner_levels={}, inner_table="")
+    return replace(
+        cube, source=rollup_source(cube, rollup), hierarchies=stored_hierarchies(cube, rollup),
         measures=tuple(rollup_measure(cube, rollup, m) for m in cube.measures),
         scope_columns={key: scope_column(key) for key in stored_scope(cube, rollup)},
         inner_levels={}, inner_table="", row_key="",  # grouped rows: no column is unique to one

@@ -1,12 +1,14 @@
 """Build the rollup tables of cubes/rollups.py in a warehouse (called by data/derive.py after the
 derived tables, or on an existing warehouse by `python -m data.rollups`).
 
-All rollups of a cube come from one pass over its source (GROUPING SETS, one set per rollup),
-with snapshot rows at every month start and month end up to the as-of date and at the as-of
-date's comparison-period ends (kept by the rollups that keep stocks); a materialized rollup is the
-source's rows. `rollup_meta` records each table's definitions fingerprint, its row count and which
-time levels the month's first day keeps, so the engine uses only tables built from the
-definitions it runs with.
+The grouped rollups of a cube come from one pass over its source (GROUPING SETS, one set per
+rollup), with snapshot rows at every month start and month end up to the as-of date and at the
+as-of date's comparison-period ends (kept by the rollups that keep stocks); a materialized rollup
+is the source's rows. A grain-exact rollup is the engine's own answer at its grain, compiled
+against the smallest rollup built before it that answers it exactly (else the raw rows), and
+checked to have one row per grain member. `rollup_meta` records each table's definitions
+fingerprint, its row count and which time levels the month's first day keeps, so the engine uses
+only tables built from the definitions it runs with.
 """
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ import duckdb
 from cubes import member_lists
 from cubes.model import Cube
 from cubes.periods import NO_DATES, shifted_end
-from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, Rollup, fingerprint, level_column, rollups_of,
-                           measure_column, scope_column, storable, stored_levels, stored_scope)
-from cubes.sql import SHIFT
+from cubes.rollups import (CLOSING, FLOW, META_TABLE, OPENING, Built, Rollup, answered_spec, fingerprint,
+                           level_column, match, measure_column, rollup_cube, rollups_of, scope_column, storable,
+                           stored_levels, stored_scope)
+from cubes.spec import QuerySpec
+from cubes.sql import SHIFT, compile_query
 
 CALENDAR = "dim_calendar"  # every day the facts touch (data/derive.py)
 
@@ -126,18 +130,50 @@ def month_levels(con, cube: Cube) -> list[str]:
     return out
 
 
+def exact_sql(cube: Cube, rollup: Rollup, built: list[Built]) -> tuple[str, dict]:
+    """A grain-exact rollup's rows: the engine's answer at its levels over its period, from the
+    smallest rollup already built that answers that exactly (else the raw rows)."""
+    levels = [cube.canonical_level(ref) for ref in rollup.levels]
+    period = [{"dim": "time.month", "op": "between", "values": list(rollup.period)}] if rollup.period else []
+    spec = QuerySpec.from_dict({"cube": cube.name, "rows": levels, "measures": list(rollup.measures),
+                                "filters": period})
+    source = match(cube, spec, None, built)
+    if source is not None:
+        sql, params, _pl = compile_query(rollup_cube(cube, source.rollup), answered_spec(cube, source.rollup, spec),
+                                         None)
+    else:
+        sql, params, _pl = compile_query(cube, spec, None)
+    columns = [f'"{ref}" AS {level_column(ref)}' for ref in levels]
+    columns += [f'"{name}" AS {measure_column(name)}' for name in rollup.measures]
+    return f"SELECT {', '.join(columns)} FROM ({sql})", params
+
+
+def check_grain(con, cube: Cube, rollup: Rollup) -> None:
+    """A grain-exact rollup's other levels must have one member per grain member: else a filter on
+    one would split a stored row, and the stored value would not be the answer."""
+    grain = ", ".join(level_column(cube.canonical_level(ref)) for ref in rollup.grain) or "NULL"
+    [(split,)] = con.execute(f"SELECT count(*) FROM (SELECT {grain} FROM {rollup.table} GROUP BY ALL "
+                             f"HAVING count(*) > 1)").fetchall()
+    if split:
+        raise ValueError(f"{rollup.table}: {split} members of its grain {rollup.grain} have more than one row: "
+                         f"its other levels are not attributes of the grain")
+
+
 def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report=None) -> list[dict]:
     """(Re)build every declared rollup of `cubes` (name -> Cube) and each cube's member lists
     (cubes/member_lists.py), and record them in rollup_meta."""
     con.execute(f"""CREATE TABLE IF NOT EXISTS {META_TABLE} (table_name VARCHAR PRIMARY KEY, cube VARCHAR,
                     fingerprint VARCHAR, row_count BIGINT, month_levels VARCHAR[], seconds DOUBLE)""")
     done = []
+    built: list[Built] = []  # what a grain-exact rollup may be computed from
 
-    def record(cube: Cube, table: str, print_: str, seconds: float, months: list[str]):
+    def record(cube: Cube, table: str, print_: str, seconds: float, months: list[str], rollup: Rollup | None = None):
         [(rows,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
         con.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
                     [table, cube.name, print_, rows, months, seconds])
         done.append({"table": table, "rows": rows, "seconds": round(seconds, 2)})
+        if rollup is not None:
+            built.append(Built(rollup, rows, frozenset(months)))
         if report:
             report(done[-1])
 
@@ -151,22 +187,34 @@ def build_rollups(con: duckdb.DuckDBPyConnection, cubes: dict[str, Cube], report
             con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS "
                         f"SELECT * FROM ({source_sql(cube, False, period_where(cube, rollup))}){order}")
             con.execute(f"SET preserve_insertion_order = {str(bool(kept)).lower()}")
-            record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, month_levels(con, cube))
+            record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, month_levels(con, cube),
+                   rollup)
         start = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TABLE {member_lists.table(cube)} AS "
                     f"{member_lists.build_sql(cube, source_sql(cube, False))}")
         record(cube, member_lists.table(cube), member_lists.fingerprint(cube), time.perf_counter() - start, [])
-        grouped = [r for r in declared if not r.materialized]
-        if not grouped:
-            continue
-        start = time.perf_counter()
-        sql, ids = stage_sql(cube, grouped)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_stage AS {sql}")
-        for rollup in grouped:
-            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS "
-                        f"{split_sql(cube, rollup, 'rollup_stage', ids[rollup.table])}")
-        con.execute("DROP TABLE rollup_stage")
-        seconds = (time.perf_counter() - start) / len(grouped)  # one pass serves them all: an even share
-        for rollup in grouped:
-            record(cube, rollup.table, fingerprint(cube, rollup), seconds, month_levels(con, cube))
+        grouped = [r for r in declared if not r.materialized and r.grain is None]
+        if grouped:
+            build_grouped(con, cube, grouped, record)
+        for rollup in (r for r in declared if r.grain is not None):
+            start = time.perf_counter()
+            sql, params = exact_sql(cube, rollup, built)
+            con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS {sql}", params)
+            check_grain(con, cube, rollup)
+            record(cube, rollup.table, fingerprint(cube, rollup), time.perf_counter() - start, [], rollup)
     return done
+
+
+def build_grouped(con: duckdb.DuckDBPyConnection, cube: Cube, grouped: list[Rollup], record) -> None:
+    """All grouped rollups of a cube from one pass over its source (see stage_sql)."""
+    start = time.perf_counter()
+    sql, ids = stage_sql(cube, grouped)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_stage AS {sql}")
+    for rollup in grouped:
+        con.execute(f"CREATE OR REPLACE TABLE {rollup.table} AS "
+                    f"{split_sql(cube, rollup, 'rollup_stage', ids[rollup.table])}")
+    con.execute("DROP TABLE rollup_stage")
+    seconds = (time.perf_counter() - start) / len(grouped)  # one pass serves them all: an even share
+    months = month_levels(con, cube)
+    for rollup in grouped:
+        record(cube, rollup.table, fingerprint(cube, rollup), seconds, months, rollup)

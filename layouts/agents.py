@@ -10,11 +10,11 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc
 
+from cubes.cube_agents import KPIS
 from layouts.export_links import export_links
 from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
 from layouts.page_header import page_header
 
-KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
 PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
 LEAGUE_BLOCK = 100  # rows per request of the league table (about 60 KB)
 COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True, "autoHeaderHeight": True}
