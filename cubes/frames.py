@@ -113,30 +113,60 @@ def pivot(frame: pd.DataFrame, pl: Plan) -> pd.DataFrame:
     if not pl.columns:
         return frame
     spec = pl.spec
-    frame = frame.copy(deep=False)
+    frame = frame.reset_index(drop=True)
     frame.attrs = {}  # pandas deep-copies attrs on every operation: the query's labels, hundreds of times
-    parts = []
-    for ref in pl.columns:
-        total = aggregated(frame, pl, ref)
-        parts.append(frame[ref].astype(object).where(~total, TOTAL_KEY).where(frame[ref].notna() | total, "")
-                     .astype(str))
-    col_key = parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else parts[0]
+    # Each result row's place in the crosstab, found in plain Python: a few hundred rows, where every
+    # pandas operation on them costs more than the loop.
+    totals = {ref: aggregated(frame, pl, ref).to_numpy() for ref in pl.columns}
+    col_parts = [[TOTAL_KEY if summed else "" if _missing(key) else str(key)
+                  for key, summed in zip(frame[ref].to_numpy(dtype=object), totals[ref])] for ref in pl.columns]
+    row_parts = [[None if _missing(key) else key for key in frame[ref].to_numpy(dtype=object)] for ref in pl.rows]
+    if "_row_depth" in frame:
+        row_parts.append(frame["_row_depth"].tolist())
+    row_of, first_rows = _first_appearance(zip(*row_parts), len(frame))
+    col_keys = ["|".join(parts) for parts in zip(*col_parts)]
+    col_of, first_cols = _first_appearance(col_keys, len(frame))
     row_cols = list(pl.rows) + [f"{ref}|{lang}" for ref in pl.rows for lang in LANGS]
     if "_row_depth" in frame:
         row_cols.append("_row_depth")
-    keyed = frame.assign(_col=col_key.to_numpy()).reset_index(drop=True)
-    base = keyed[row_cols].drop_duplicates().reset_index(drop=True)
-    # each row's position in `base` (first appearance, as drop_duplicates keeps them)
-    keyed["_row"] = keyed.groupby(row_cols, dropna=False, sort=False).ngroup()
-    described = ["_col", *pl.columns, *(f"{ref}|{lang}" for ref in pl.columns for lang in LANGS)]
-    heads = keyed.drop_duplicates("_col")[described].astype(object).to_dict("records")
-    # one reshape for every measure; unstack sorts the column keys: put back in first-appearance order
-    wide = keyed.set_index(["_row", "_col"])[list(spec.measures)].unstack("_col").reindex(range(len(base)))
-    cells = [(m, first["_col"]) for first in heads for m in spec.measures]
-    fields = wide.reindex(columns=pd.MultiIndex.from_tuples(cells)).set_axis([f"{key}|{m}" for m, key in cells], axis=1)
+    base = frame[row_cols].take(first_rows).reset_index(drop=True)
+    described = [*pl.columns, *(f"{ref}|{lang}" for ref in pl.columns for lang in LANGS)]
+    heads = [{"_col": col_keys[i], **head} for i, head in
+             zip(first_cols, frame[described].take(first_cols).astype(object).to_dict("records"))]
+    grids = {}
+    for m in spec.measures:
+        grid = np.full((len(first_rows), len(first_cols)), np.nan)
+        grid[row_of, col_of] = frame[m].to_numpy(dtype=float, na_value=np.nan)
+        grids[m] = grid
+    fields = {f"{first['_col']}|{m}": _typed(grids[m][:, j], frame[m].dtype)
+              for j, first in enumerate(heads) for m in spec.measures}
     columns = [{"field": f"{first['_col']}|{m}", "measure": m, "members": [first[ref] for ref in pl.columns],
                 **{f"label_{lang}": [first[f"{ref}|{lang}"] for ref in pl.columns] for lang in LANGS}}
                for first in heads for m in spec.measures]
-    out = pd.concat([base, fields], axis=1)
+    out = pd.concat([base, pd.DataFrame(fields, index=base.index)], axis=1)
     out.attrs["columns"] = columns
     return out
+
+
+def _first_appearance(keys, n: int) -> tuple[np.ndarray, list[int]]:
+    """Each key's position among the distinct keys in order of first appearance, and where each
+    distinct key first appears."""
+    position, firsts = {}, []
+    of = np.empty(n, dtype=np.intp)
+    for i, key in enumerate(keys):
+        j = position.get(key)
+        if j is None:
+            j = position[key] = len(firsts)
+            firsts.append(i)
+        of[i] = j
+    return of, firsts
+
+
+def _typed(cells: np.ndarray, dtype):
+    """A crosstab column in its measure's type: nullable types keep their NA, an integer measure
+    stays integer unless a cell is empty (then float with NaN, as pandas reshapes it)."""
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return pd.array(cells, dtype=dtype)
+    if np.issubdtype(dtype, np.integer) and not np.isnan(cells).any():
+        return cells.astype(dtype)
+    return cells
