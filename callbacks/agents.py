@@ -185,7 +185,6 @@ def funnel_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
                                 marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False), row=1, col=i)
         if i > 1:
             fig.update_yaxes(showticklabels=False, row=1, col=i)
-    fig = charts.base_layout(fig)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
     return fig
 
@@ -209,7 +208,7 @@ def histogram_figure(cases: pd.Series, lang: str) -> go.Figure:
     fig.update_layout(barmode="overlay", bargap=0.05)
     fig.update_xaxes(title=t("agents.col.cases", lang))
     fig.update_yaxes(title=t("agents.histogram.agents", lang))
-    return charts.base_layout(fig)
+    return fig
 
 
 def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: str) -> go.Figure:
@@ -231,7 +230,7 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: st
                   annotation_text=average, annotation_position="top right")
     fig.update_xaxes(title=t("agents.kpi.activity_rate", lang), tickformat=".0%")
     fig.update_yaxes(title=t("agents.kpi.cases_per_agent", lang))
-    return charts.base_layout(fig)
+    return fig
 
 
 def trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
@@ -245,7 +244,7 @@ def trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
                     if lang == "zh" else f"{t('agents.detail.fyp', lang)} ({unit})", mode="lines+markers",
                     secondary_y=True)
     fig.update_yaxes(title=unit, secondary_y=True, showgrid=False)
-    return charts.base_layout(fig)
+    return fig
 
 
 # --- grids ----------------------------------------------------------------------------------------

@@ -21,22 +21,21 @@ def month_label(key: str, lang: str) -> str:
     return f"{year}年{month}月" if lang == "zh" else f"{calendar.month_abbr[month]} {year}"
 
 
-# Every figure's template, set once: naming it in each figure's layout copies and validates the
-# whole template again (30 ms a figure); as the default, new figures share it.
-pio.templates.default = "plotly_white"
-
-
-def base_layout(fig: go.Figure) -> go.Figure:
-    """Shared look; transparent backgrounds so the page's light or dark scheme shows through."""
-    fig.update_layout(
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 10, "r": 10, "t": 16, "b": 10},
-        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},  # below any tick labels
-        font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
-        colorway=SERIES_COLOURS,
-    )
-    return fig
+# Every figure's look, as the default template: plotly_white with transparent backgrounds (the page's
+# light or dark scheme shows through), the legend below any tick labels, CJK fonts and our series
+# colours. A template is applied as a figure is built; the same settings applied to each figure
+# afterwards (update_layout) were validated again every time, 3-4 ms a figure.
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.update(
+    paper_bgcolor="rgba(0,0,0,0)",
+    plot_bgcolor="rgba(0,0,0,0)",
+    margin={"l": 10, "r": 10, "t": 16, "b": 10},
+    legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+    font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"},
+    colorway=SERIES_COLOURS,
+)
+pio.templates["policycube"] = TEMPLATE
+pio.templates.default = "policycube"
 
 
 def message_figure(text: str) -> go.Figure:
@@ -44,7 +43,7 @@ def message_figure(text: str) -> go.Figure:
     fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return base_layout(fig)
+    return fig
 
 
 def premium_trend(this_period: pd.DataFrame, last_period: pd.DataFrame, lang: str) -> go.Figure:
@@ -62,7 +61,7 @@ def premium_trend(this_period: pd.DataFrame, last_period: pd.DataFrame, lang: st
                     mode="lines+markers", line={"dash": "dot", "color": "#868e96"})
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title=unit, tickformat=",.0f")
-    return base_layout(fig)
+    return fig
 
 
 def share_donut(labels: pd.Series, values: pd.Series, lang: str) -> go.Figure:
@@ -71,7 +70,7 @@ def share_donut(labels: pd.Series, values: pd.Series, lang: str) -> go.Figure:
                            texttemplate="%{label}<br>%{percent}",
                            hovertemplate=f"%{{label}}: %{{value:,.0f}} {unit} (%{{percent}})<extra></extra>"))
     fig.update_layout(showlegend=False)
-    return base_layout(fig)
+    return fig
 
 
 def region_treemap(frame: pd.DataFrame, region: str, province: str, value: str, lang: str) -> go.Figure:
@@ -88,7 +87,7 @@ def region_treemap(frame: pd.DataFrame, region: str, province: str, value: str, 
         hovertemplate=f"%{{label}}: %{{value:,.0f}} {unit}<extra></extra>",
         textinfo="label+percent root",
     ))
-    return base_layout(fig)
+    return fig
 
 
 def movers_bar(labels: pd.Series, changes: pd.Series, lang: str) -> go.Figure:
@@ -101,7 +100,7 @@ def movers_bar(labels: pd.Series, changes: pd.Series, lang: str) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=f"{t('overview.change', lang)} (%)", zeroline=True)
-    return base_layout(fig)
+    return fig
 
 
 AXIS_FORMATS = {"pct": ".1%", "int": ",.0f", "money": ",.0f", "float": ",.2f"}
@@ -126,7 +125,7 @@ def measure_chart(kind: str, keys: pd.Series, labels: pd.Series, values: pd.Seri
                                hovertemplate=f"%{{x}}: %{{y:{number}}} {unit}<extra></extra>"))
     if kind != "pie":
         fig.update_yaxes(title=unit or None, tickformat=number)
-    return base_layout(fig)
+    return fig
 
 
 def compare_bars(keys: list, labels: list, series: dict, fmt: str, lang: str) -> go.Figure:
@@ -139,4 +138,4 @@ def compare_bars(keys: list, labels: list, series: dict, fmt: str, lang: str) ->
                     hovertemplate=f"{name} · %{{x}}: %{{y:{number}}} {unit}<extra></extra>")
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=unit or None, tickformat=number)
-    return base_layout(fig)
+    return fig

@@ -88,7 +88,7 @@ def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go
     fig.update_yaxes(title=t("contribution.whale.y", lang), ticksuffix="%", rangemode="tozero",
                      range=[0, max(105.0, s.peak_share * 100 + 8)])
     fig.update_layout(showlegend=False)
-    return charts.base_layout(fig)
+    return fig
 
 
 def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
@@ -105,7 +105,7 @@ def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
     ))
     fig.update_yaxes(title=unit, tickformat=",.0f")
     fig.update_layout(showlegend=False, margin={"t": 30})
-    return charts.base_layout(fig)
+    return fig
 
 
 def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
@@ -133,7 +133,7 @@ def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
     fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f")
     fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f")
     fig.update_layout(margin={"t": 24, "b": 70})
-    return charts.base_layout(fig)
+    return fig
 
 
 def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
@@ -148,7 +148,7 @@ def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
                       "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=t("contribution.reasons.loss", lang, unit=unit), tickformat=",.0f")
-    return charts.base_layout(fig)
+    return fig
 
 
 # --- grids ------------------------------------------------------------------------------------------

@@ -269,7 +269,7 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
                             marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 2, "color": colour}})
     fig.update_layout(barmode="stack", bargap=0.15)
     fig.update_yaxes(title=t("customer.col.amount", lang), tickformat=",.0f")
-    return charts.base_layout(fig)
+    return fig
 
 
 def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
@@ -282,7 +282,7 @@ def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
     fig.update_yaxes(tickformat=",.0f")
     fig.update_xaxes(tickangle=0)
     fig.update_layout(showlegend=False, margin={"t": 30})
-    return charts.base_layout(fig)
+    return fig
 
 
 def _whale_figure(rank: Rank, lang: str) -> go.Figure:
@@ -295,7 +295,7 @@ def _whale_figure(rank: Rank, lang: str) -> go.Figure:
     fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%")
     fig.update_yaxes(title=t("customer.curve", lang), tickformat=".0%")
     fig.update_layout(showlegend=False)
-    return charts.base_layout(fig)
+    return fig
 
 
 def _rank_text(rank: Rank | None, lang: str) -> str:
