@@ -159,6 +159,8 @@ class Engine:
         """Members of a level present in the data the scope allows, with labels, in business order."""
         c = cube_by_name(cube)
         ref = c.canonical_level(level)
+        if self._is_listed(c, ref, scope):  # held in memory already: a result-cache entry would cost more
+            return self._listed_members(c, ref, scope)
         return self._cached("members", (cube, ref, _scope_key(scope)), lambda: self._members(c, ref, scope))
 
     def describe(self) -> dict:
@@ -280,11 +282,6 @@ class Engine:
         if ref in cube.inner_levels:  # e.g. months of the contribution cube: read where they live
             sql = f"SELECT DISTINCT {level_expr(cube, ref, cube.inner_levels[ref])} AS key FROM {cube.inner_table}"
             params = {}
-        elif self.rollups and member_lists.answers(cube, ref, scope) and cube.name in self._listed_cubes():
-            listed, labelled = self._listed_level(cube, ref)
-            if scope is None:
-                return labelled
-            return labelled[labelled["key"].isin(set(member_lists.keys_in(listed, scope)))].reset_index(drop=True)
         else:
             # the members of a level are the same in a rollup keeping it (flow rows keep every key)
             asked = QuerySpec(cube.name, (cube.measures[0].name,), rows=(ref,))
@@ -292,6 +289,16 @@ class Engine:
             sql, params = compile_slice(source, asked, scope,
                                         f"DISTINCT {level_expr(source, ref, cube.date_column)} AS key")
         return self._labelled(cube, ref, self._run(sql, params)["key"])
+
+    def _is_listed(self, cube, ref: str, scope: Scope | None) -> bool:
+        return (self.rollups and ref not in cube.inner_levels and member_lists.answers(cube, ref, scope)
+                and cube.name in self._listed_cubes())
+
+    def _listed_members(self, cube, ref: str, scope: Scope | None) -> pd.DataFrame:
+        listed, labelled = self._listed_level(cube, ref)
+        if scope is None:
+            return labelled
+        return labelled[labelled["key"].isin(set(member_lists.keys_in(listed, scope)))].reset_index(drop=True)
 
     def _listed_level(self, cube, ref: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A level's rows of the cube's member-list table (keys by scope columns) and all its members
