@@ -304,7 +304,7 @@ def rollup_source(cube: Cube, rollup: Rollup) -> str:
     """The rollup's rows the compiler reads: the flows, and snapshot rows only at the dates the
     query asks for (as the raw source makes them), so both give the same groups."""
     parts = [f"__part = '{FLOW}'"]
-    if cube.calendar:
+    if cube.calendar and rollup.stocks:  # without snapshot rows there is nothing else to choose
         parts += [f"(__part = '{OPENING}' AND {cube.date_column} IN (SELECT d FROM ({{stock_dates}})))",
                   f"(__part = '{CLOSING}' AND {cube.date_column} IN (SELECT d FROM ({{stock_end_dates}})))"]
     return f"SELECT * FROM {rollup.table} WHERE {' OR '.join(parts)}"
