@@ -68,7 +68,8 @@ class Engine:
         st = self.path.stat()
         return f"{st.st_mtime_ns}-{st.st_size}"
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _current(self) -> None:
+        """Reconnects, and forgets what was read from the old file, when the file changed."""
         version = self.data_version()
         with self._lock:
             if self._con is None or version != self._version:
@@ -79,6 +80,10 @@ class Engine:
                 self._built = None
                 self._listed = None
                 self._listed_levels = {}
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        self._current()
+        with self._lock:
             cur = self._con.cursor()
         cur.execute(f"USE {WAREHOUSE}")
         return cur
@@ -221,14 +226,14 @@ class Engine:
     # --- implementation ------------------------------------------------------------------------------
     def _built_rollups(self) -> list[Built]:
         """The rollup tables of this warehouse built from the current definitions."""
-        self._cursor().close()  # reconnects (and forgets what was read) when the file changed
+        self._current()
         if self._built is None:
             self._read_meta()
         return self._built
 
     def _listed_cubes(self) -> set[str]:
         """The cubes whose member-list table was built from the current definitions."""
-        self._cursor().close()
+        self._current()
         if self._listed is None:
             self._read_meta()
         return self._listed
@@ -303,7 +308,7 @@ class Engine:
     def _listed_level(self, cube, ref: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A level's rows of the cube's member-list table (keys by scope columns) and all its members
         labelled, once per data version: small, and asked by every page's filter bar and drill path."""
-        self._cursor().close()
+        self._current()
         with self._lock:
             known = self._listed_levels.get((cube.name, ref))
         if known is None:
