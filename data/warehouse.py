@@ -55,7 +55,12 @@ def refresh_rollups(path: Path) -> bool:
 
     print(f"PolicyCube: {len(stale)} rollup table(s) missing or built from older definitions "
           f"({', '.join(stale)}); rebuilding them (about a minute at demo scale)", flush=True)
-    rebuild(path)
+    try:
+        rebuild(path)
+    except (OSError, duckdb.Error) as error:  # e.g. a read-only folder: serve anyway, from raw rows
+        print(f"PolicyCube: could not rebuild the rollups ({error}); queries they would answer read raw "
+              f"rows until `python -m data.rollups` succeeds", flush=True)
+        return False
     return True
 
 

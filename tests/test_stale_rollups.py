@@ -40,3 +40,18 @@ def test_opening_a_warehouse_with_stale_rollups_rebuilds_them(tmp_path):
     assert Engine(path, rollups=True).stale_tables() == []
     assert Engine(path, rollups=True).rollup_for(PIVOT) is not None
     assert refresh_rollups(path) is False  # nothing stale: the file is left alone
+
+
+def test_a_warehouse_whose_rollups_cannot_be_rebuilt_is_still_served(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(small_warehouse_path().read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE rollup_meta SET fingerprint = 'old' WHERE table_name = 'rollup_policies_geo'")
+
+    def refused(_path, report=print):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr("data.rollups.rebuild", refused)
+    assert ensure_warehouse(path) == path
+    assert "could not rebuild the rollups (read-only folder)" in capsys.readouterr().out
+    assert Engine(path, rollups=True).query(PIVOT)["written_premium"].sum() > 0  # answered from raw rows
