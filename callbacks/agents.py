@@ -26,7 +26,7 @@ from callbacks.overview import Slice, page_slice
 from callbacks.view_cache import memoised_view, not_kept
 from cubes import agents_book
 from cubes.agents_book import agent_profile, customer_book
-from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES
+from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES, TOTAL_MEASURES
 from cubes.rollups import page_rollups
 from layouts import numbers
 from layouts.agents import PAGE_KEYS
@@ -46,8 +46,6 @@ FORMATS = {"fyp_sold": "money", "cases": "int", "avg_case_size": "money", "visit
 LEAGUE = tuple((name, FORMATS[name], f"{name}_index" in LEAGUE_MEASURES)
                for name in LEAGUE_MEASURES if not name.endswith("_index"))
 LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
-# the selection's total row of the league and its KPI cards: one row
-TOTAL = list(dict.fromkeys(LEAGUE_MEASURES + KPIS))
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
@@ -151,8 +149,8 @@ def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
     agents = _spec(s, sel, people, list(LEAGUE_MEASURES), ["agent.agent"], sort=[{"by": "fyp_sold", "desc": True}])
     return {
         "agents": agents,
-        "total": _spec(s, sel, people, TOTAL),
-        "league": {**agents, "measures": TOTAL, "totals": True},
+        "total": _spec(s, sel, people, list(TOTAL_MEASURES)),
+        "league": {**agents, "measures": list(TOTAL_MEASURES), "totals": True},
         "export": {**agents, "totals": True},
         "funnel": _spec(s, sel, people, list(FUNNEL), ["lead_source"]),
         "compare": compare,

@@ -37,6 +37,8 @@ INDEXED = (("fyp_sold", True), ("cases", True), ("avg_case_size", False), ("visi
 LEAGUE_MEASURES = tuple(m for name, _per_agent in INDEXED for m in (name, f"{name}_index")) + (
     "new_customers", "new_share_cold_visit", "new_share_referral", "book_persistency_13")
 KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
+# the selection's total row: the league's measures and the KPI cards, one row for both
+TOTAL_MEASURES = tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))
 FUNNEL = ("prospects", "closes", "new_customers")
 COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
 

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES
+from cubes.cube_agents import COMPARE, FUNNEL, LEAGUE_MEASURES, TOTAL_MEASURES
 from cubes.model import Cube, Hierarchy, Level, Measure
 from cubes.periods import is_month_end, months_earlier
 from cubes.rules import load_rules
@@ -137,8 +137,7 @@ def page_rollups() -> tuple[Rollup, ...]:
     ytd = (f"{as_of[:4]}-01-01", as_of)
     return (
         Rollup("agents", "ytd_agent", AGENT, grain=("agent.agent",), period=ytd, measures=LEAGUE_MEASURES),
-        Rollup("agents", "ytd_total", (), grain=(), period=ytd,
-               measures=tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))),
+        Rollup("agents", "ytd_total", (), grain=(), period=ytd, measures=TOTAL_MEASURES),
         Rollup("agents", "ytd_lead_source", ("lead_source",), grain=("lead_source",), period=ytd, measures=FUNNEL),
         Rollup("agents", "ytd_branch", BRANCH, grain=("agent.branch",), period=ytd, measures=COMPARE),
         Rollup("agents", "ytd_team", ("agent.team",) + BRANCH, grain=("agent.team",), period=ytd, measures=COMPARE),
