@@ -7,9 +7,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         sync: function (search, switched, keys, current) {
             const noUpdate = window.dash_clientside.no_update;
             const triggered = window.dash_clientside.callback_context.triggered.map(t => t.prop_id);
-            const name = part => decodeURIComponent(part.split("=")[0]);
+            // a malformed escape (%E0%A4%A) is kept as typed, as the server's parser does, not thrown
+            const decode = text => { try { return decodeURIComponent(text); } catch (error) { return text; } };
+            const name = part => decode(part.split("=")[0]);
             let parts = (search || "").replace(/^\?/, "").split("&").filter(Boolean);
-            let lang = parts.filter(p => name(p) === "lang").map(p => decodeURIComponent(p.slice(5))).pop();
+            let lang = parts.filter(p => name(p) === "lang").map(p => decode(p.slice(5))).pop();
             lang = keys.languages.includes(lang) ? lang : keys.languages[0];
             let newSearch = noUpdate;
             if (triggered.includes("lang-switch.value") && keys.languages.includes(switched) && switched !== lang) {
@@ -18,7 +20,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 if (lang !== keys.languages[0]) { parts.push("lang=" + lang); }
                 newSearch = parts.length ? "?" + parts.join("&") : "";
             }
-            const shared = parts.filter(p => keys.shared.includes(name(p)) && name(p) !== "lang");
+            const shared = parts.filter(p => keys.shared.includes(name(p)));
             if (lang !== keys.languages[0]) { shared.push("lang=" + lang); }
             const shellQuery = shared.length ? "?" + shared.join("&") : "";
             return [newSearch, lang === switched ? noUpdate : lang, shellQuery === current ? noUpdate : shellQuery];

@@ -26,3 +26,10 @@ def test_copied_english_url_opens_in_english(dashboard):
     dashboard.driver.get(dashboard.server_url + "/?lang=en")
     dashboard.wait_for_text_to_equal("#overview-title", "Business overview")
     dashboard.wait_for_text_to_equal("#app-title", "PolicyCube")
+
+
+def test_a_malformed_escape_in_the_url_still_draws_the_shell(dashboard):
+    dashboard.driver.get(dashboard.server_url + "/?%E0%A4%A=1&lang=en")
+    dashboard.wait_for_text_to_equal("#overview-title", "Business overview")
+    dashboard.wait_for_text_to_equal("#app-title", "PolicyCube")
+    dashboard.wait_for_contains_text("#filter-open", "Filters", timeout=30)
