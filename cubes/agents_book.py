@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cubes.cube_agents import team_name_zh
 from cubes.cube_policies import persistency_columns
 from cubes.customer_view import visible_ids_sql
 from cubes.engine import Engine
@@ -51,7 +52,7 @@ def roster(engine: Engine, access: Access) -> pd.DataFrame:
     sql = f"""
 WITH {GEOGRAPHY}
 SELECT a.branch_id AS "agent.branch", b.name_zh AS "agent.branch|zh", b.name_en AS "agent.branch|en",
-       a.team_id AS "agent.team", tm.name_zh AS "agent.team|zh", tm.name_en AS "agent.team|en",
+       a.team_id AS "agent.team", {team_name_zh("tm")} AS "agent.team|zh", tm.name_en AS "agent.team|en",
        a.agent_id AS "agent.agent", a.name AS "agent.agent|zh", a.name AS "agent.agent|en",
        CAST(g.region_code AS VARCHAR) AS "geography.region", CAST(g.province_code AS VARCHAR) AS "geography.province",
        CAST(g.city_code AS VARCHAR) AS "geography.city"
@@ -73,7 +74,7 @@ def agent_profile(engine: Engine, access: Access, agent_id: str | None) -> dict 
     sql = f"""
 WITH {GEOGRAPHY}
 SELECT a.agent_id, a.name, a.branch_id, b.name_zh AS branch_zh, b.name_en AS branch_en, a.team_id,
-       tm.name_zh AS team_zh, tm.name_en AS team_en, CAST(a.grade AS VARCHAR) AS grade,
+       {team_name_zh("tm")} AS team_zh, tm.name_en AS team_en, CAST(a.grade AS VARCHAR) AS grade,
        gr.name_zh AS grade_zh, gr.name_en AS grade_en, a.hire_date, a.leave_date
 FROM dim_agent a
 JOIN geo g ON g.branch_id = a.branch_id

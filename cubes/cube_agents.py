@@ -27,6 +27,14 @@ NEW_CUSTOMERS = distinct_count_sql("new_customer_id")
 LEAD_SOURCES = (("cold_visit", "陌拜", "cold-visit"), ("referral", "转介绍", "referral"))
 MONTHS = distinct_count_sql("d", "kind = 'headcount'")
 HEADCOUNT = f"(CAST(count(*) FILTER (WHERE kind = 'headcount') AS DOUBLE) / NULLIF({MONTHS}, 0))"
+# DOMAIN's activity rate counts agents with a sale among the agents in the headcount. An agent is in
+# it when employed at the start of a month of the cell (an agent-month row); one who sold and left,
+# or was hired after the last month start, is not, so "sold and counted" is the intersection of the
+# two distinct sets: |counted| + |sold| - |counted or sold|, each recounted at every level.
+COUNTED = distinct_count_sql("agent_id", "kind = 'headcount'")
+SOLD = distinct_count_sql("agent_id", "kind = 'sale'")
+COUNTED_OR_SOLD = distinct_count_sql("agent_id", "kind IN ('headcount', 'sale')")
+ACTIVE = f"({COUNTED} + {SOLD} - {COUNTED_OR_SOLD})"
 # league-table KPIs indexed against the company (= 100); amounts and counts per agent of average
 # headcount, so a team's index compares its agents' average with the company's
 INDEXED = (("fyp_sold", True), ("cases", True), ("avg_case_size", False), ("visits_per_day", False),
@@ -40,6 +48,12 @@ KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion
 # the selection's total row: the league's measures and the KPI cards, one row for both
 TOTAL_MEASURES = tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))
 FUNNEL = ("prospects", "closes", "new_customers")
+# a team's Chinese name as the demo warehouse writes it starts with its branch's code (B11010001团队1);
+# a person reads the branch's name beside it, so the label drops the code (a name without one is kept)
+def team_name_zh(table: str = "") -> str:
+    """The Chinese label of a dim_team row (`table`: its alias in the query, if any)."""
+    prefix = f"{table}." if table else ""
+    return f"replace({prefix}name_zh, {prefix}branch_id, '')"
 COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
 
 
@@ -181,7 +195,7 @@ def agents_cube(rules: Rules) -> Cube:
         hierarchies=(
             Hierarchy("agent", (
                 Level("branch", "branch_id", "网点", "Branch", table_labels("dim_branch", "branch_id")),
-                Level("team", "team_id", "团队", "Team", table_labels("dim_team", "team_id")),
+                Level("team", "team_id", "团队", "Team", table_labels("dim_team", "team_id", zh=team_name_zh())),
                 Level("agent", "agent_id", "营销员", "Agent", table_labels("dim_agent", "agent_id", zh="name", en="name")),
             ), "营销员", "Agent"),
             dims.geography(),
@@ -220,7 +234,12 @@ def agents_cube(rules: Rules) -> Cube:
             Measure("headcount", "sql", "平均在职营销员数", "Average headcount",
                     sql=HEADCOUNT,
                     uses=("agent_id",), fmt="float"),
-            ratio_of("activity_rate", "active_agents", "headcount", "活动率", "Activity rate"),
+            count_of("headcount_agents", "agent_id", "在职营销员数（计入人力）", "Agents in the headcount",
+                     where="kind = 'headcount'"),
+            Measure("active_in_headcount", "sql", "在职且有成交营销员数", "Agents in the headcount with a sale",
+                    sql=ACTIVE, uses=("agent_id",), fmt="int"),
+            # never above 100%: the agents who sold are counted among those in the headcount
+            ratio_of("activity_rate", "active_in_headcount", "headcount_agents", "活动率", "Activity rate"),
             ratio_of("cases_per_agent", "cases", "headcount", "人均件数", "Cases per agent", fmt="float"),
             *persistency_measures(13),
             Measure("conversion_index", "sql", "成交率指数", "Conversion index (company = 1)",

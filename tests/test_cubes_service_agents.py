@@ -124,7 +124,11 @@ def agents_oracle(visits, sold, heads, days, keys):
 
     visits = visits.assign(close=(visits["outcome"] == "sale").astype(int),
                            agent_day=visits["agent_id"] + visits["visit_date"].astype(str))
+    # DOMAIN's activity rate: agents with a sale among the agents in the headcount, of those agents
+    counted = heads[keys + ["agent_id"]].drop_duplicates()
+    both = counted.merge(sold[keys + ["agent_id"]].drop_duplicates(), on=keys + ["agent_id"])
     out = pd.concat([
+        agg(counted, headcount_agents=("agent_id", "count")), agg(both, active_in_headcount=("agent_id", "count")),
         agg(visits, visits=("visit_id", "count"), visit_minutes=("minutes", "sum"),
             working_days=("agent_day", "nunique"), closes=("close", "sum"), prospects=("prospect_id", "nunique"),
             days_to_close_total=("days", "sum"), new_customers=("new_customer", "nunique")),
@@ -142,7 +146,7 @@ def agents_oracle(visits, sold, heads, days, keys):
                            ("visits_per_active_day", "visits", "working_days"), ("minutes_per_visit", "visit_minutes", "visits"),
                            ("conversion_rate", "closes", "prospects"), ("visits_per_close", "visits", "closes"),
                            ("days_to_close", "days_to_close_total", "closes"), ("avg_case_size", "fyp_sold", "regular_cases"),
-                           ("activity_rate", "active_agents", "headcount"), ("cases_per_agent", "cases", "headcount"),
+                           ("activity_rate", "active_in_headcount", "headcount_agents"), ("cases_per_agent", "cases", "headcount"),
                            ("persistency_13", "p13_kept", "p13_due"),
                            ("persistency_13_premium", "p13_kept_premium", "p13_due_premium")):
         out[name] = ratio(out, num, den)
