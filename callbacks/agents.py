@@ -18,7 +18,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from plotly.subplots import make_subplots
 
 from callbacks import charts
-from callbacks.downloads import export_href
+from callbacks.downloads import export_href, register_export
 from callbacks.engine import current_access, engine, shared_engine
 from callbacks.filters import current_filters
 from callbacks.grids import grid_block, json_rows, number_column
@@ -27,6 +27,7 @@ from callbacks.view_cache import memoised_view, not_kept
 from cubes import agents_book
 from cubes.agents_book import agent_profile, customer_book
 from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES, TOTAL_MEASURES
+from cubes.export import DECIMALS
 from cubes.rollups import page_rollups
 from layouts import numbers
 from layouts.agents import PAGE_KEYS
@@ -43,11 +44,15 @@ FORMATS = {"fyp_sold": "money", "cases": "int", "avg_case_size": "money", "visit
            "minutes_per_visit": "float", "visits_per_close": "float", "days_to_close": "float",
            "conversion_cold_visit": "pct", "conversion_referral": "pct", "new_customers": "int",
            "new_share_cold_visit": "pct", "new_share_referral": "pct", "book_persistency_13": "pct"}
-LEAGUE = tuple((name, FORMATS[name], f"{name}_index" in LEAGUE_MEASURES)
-               for name in LEAGUE_MEASURES if not name.endswith("_index"))
+# what a manager compares first, next to the agent, branch and team: visible without scrolling
+# sideways on a desktop; the other KPIs follow to the right
+KEY_KPIS = ("fyp_sold", "cases", "conversion_cold_visit", "conversion_referral")
+LEAGUE = tuple(sorted(((name, FORMATS[name], f"{name}_index" in LEAGUE_MEASURES)
+                       for name in LEAGUE_MEASURES if not name.endswith("_index")), key=lambda c: c[0] not in KEY_KPIS))
 LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
+HEADCOUNT_DECIMALS_BELOW = 20  # an average headcount below this shows one decimal
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
 LABELLED_BUBBLES = 30
 BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
@@ -70,6 +75,10 @@ class Roster:
     def team_branch(self, team: str) -> str | None:
         rows = self.agents[self.agents["agent.team"] == team]
         return str(rows["agent.branch"].iloc[0]) if len(rows) else None
+
+    def sole_branch(self) -> str | None:
+        """The one branch a caller sees (a branch manager, an agent), if there is only one."""
+        return next(iter(self.branch_paths)) if len(self.branch_paths) == 1 else None
 
     def within(self, branch: str | None, team: str | None) -> pd.DataFrame:
         """The agents of the team, else of the branch, else all of them."""
@@ -139,13 +148,20 @@ def page_queries(query: dict, lang: str) -> tuple[Slice, Roster, Selection, dict
     return s, people, sel, page_specs(s, sel, people)
 
 
+def compared_branch(sel: Selection, people: Roster) -> str | None:
+    """The branch whose teams the comparison chart shows: the chosen one, or the caller's only
+    branch (one bubble for a branch manager's whole scope would compare nothing)."""
+    return sel.branch or people.sole_branch()
+
+
 def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
     """The query behind each part of the page. The league's agents and the selection's total row
     (the KPI cards) are `agents` and `total`, or both at once in `league` (see league_and_total);
     the company is the slice without the branch or team."""
     compare = {"cube": CUBE, "rows": ["agent.branch"], "measures": list(COMPARE), "filters": s.filters(CUBE)}
-    if sel.branch:  # the teams of the chosen branch (the drill shows the level below the branch)
-        compare["drill"] = {"hierarchy": "agent", "path": [sel.branch]}
+    branch = compared_branch(sel, people)
+    if branch:  # the teams of the branch (the drill shows the level below the branch)
+        compare["drill"] = {"hierarchy": "agent", "path": [branch]}
     agents = _spec(s, sel, people, list(LEAGUE_MEASURES), ["agent.agent"], sort=[{"by": "fyp_sold", "desc": True}])
     return {
         "agents": agents,
@@ -219,9 +235,10 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: st
         mode="markers+text" if len(body) <= LABELLED_BUBBLES else "markers", textposition="top center",
         marker={"size": size, "sizemode": "area", "sizeref": 2.0 * max(size.max(), 1) / 40 ** 2, "sizemin": 4,
                 "color": charts.SERIES_COLOURS[0], "opacity": 0.6, "line": {"width": 1, "color": "#ffffff"}},
-        customdata=size, hovertemplate=(f"%{{text}}<br>{t('agents.kpi.activity_rate', lang)} %{{x:.1%}}<br>"
-                                        f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
-                                        f"{t('agents.kpi.headcount', lang)} %{{customdata:.1f}}<extra></extra>")))
+        customdata=[t("agents.kpi.headcount_value", lang, n=headcount_text(v)) for v in size],
+        hovertemplate=(f"%{{text}}<br>{t('agents.kpi.activity_rate', lang)} %{{x:.1%}}<br>"
+                       f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
+                       f"{t('agents.kpi.headcount', lang)} %{{customdata}}<extra></extra>")))
     average = t("agents.compare.average", lang)
     fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
     fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
@@ -259,22 +276,28 @@ TEXT_FILTER = {"filter": "agTextColumnFilter", "cellDataType": "text"}
 NUMBER_FILTER = {"filter": "agNumberColumnFilter", "cellDataType": "number"}
 
 
+# the agent, their branch and team, then the KPIs (LEAGUE's order): (field, message, width in zh, in en);
+# English branch names are about twice as long
+IDENTITY = (("id", "agents.col.id", 84, 84), ("branch", "agents.col.branch", 124, 200),
+            ("team", "agents.col.team", 84, 84))
+
+
 def league_columns(lang: str) -> list[dict]:
-    columns = [
-        {"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 120, **TEXT_FILTER},
-        {"field": "id", "headerName": t("agents.col.id", lang), "width": 100, **TEXT_FILTER},
-        {"field": "branch", "headerName": t("agents.col.branch", lang), "width": 150, **TEXT_FILTER},
-        {"field": "team", "headerName": t("agents.col.team", lang), "width": 160, **TEXT_FILTER},
-    ]
+    """Narrow enough that the agent (pinned), branch, team and the key KPIs with their indices fit a
+    1280 px desktop; the ids are never cut."""
+    columns = [{"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 90,
+                **TEXT_FILTER}]
+    columns += [{"field": field, "headerName": t(key, lang), "width": zh if lang == "zh" else en, **TEXT_FILTER}
+                for field, key, zh, en in IDENTITY]
     for name, fmt, indexed in LEAGUE:
         header = t(f"agents.col.{name}", lang)
+        width = {"money": 108, "pct": 84}.get(fmt, 78)  # 3,235,940 and 100.00% whole
         value = number_column(name, header if not indexed else t("agents.col.value", lang), fmt,
-                              minWidth=120 if fmt == "money" else 90, width=140 if fmt == "money" else 100,
-                              **NUMBER_FILTER)
+                              minWidth=width, width=width, **NUMBER_FILTER)
         if not indexed:
             columns.append({**value, "headerName": header, "headerTooltip": header})
             continue
-        index = number_column(f"{name}_index", t("agents.col.index", lang), "int", minWidth=70, width=80,
+        index = number_column(f"{name}_index", t("agents.col.index", lang), "int", minWidth=58, width=58,
                               filter=False, cellDataType="number",
                               cellStyle=_index_style(name in LOWER_IS_BETTER))
         columns.append({"headerName": header, "headerTooltip": header, "children": [value, index]})
@@ -288,6 +311,31 @@ def league_table(body: pd.DataFrame, people: Roster, lang: str) -> pd.DataFrame:
                          "branch": body["agent.agent"].map(where[f"agent.branch|{lang}"]),
                          "team": body["agent.agent"].map(where[f"agent.team|{lang}"]),
                          **{m: body[m] for m in LEAGUE_MEASURES}})
+
+
+def league_export(spec, _args, lang: str) -> pd.DataFrame:
+    """The league's CSV as the grid shows it: each agent with id, branch and team (a name alone does
+    not say who: 23 names are shared by two or three agents), the KPIs and indices in the grid's
+    order, then the selection's total. Whatever the URL asks, rows are agents with the league's
+    measures; only its filters and drill path (the page's period, branch, team) are taken."""
+    league = engine().query({**spec.to_dict(), "rows": ["agent.agent"], "measures": list(LEAGUE_MEASURES),
+                             "totals": True, "sort": [{"by": "fyp_sold", "desc": True}]})
+    body, total = league[league["_row_depth"] == 1], league[league["_row_depth"] == 0]
+    rows = pd.concat([league_table(body, roster(), lang),
+                      pd.DataFrame({"name": [t("agents.selection_total", lang)], **{m: total[m] for m in LEAGUE_MEASURES}})],
+                     ignore_index=True)
+    headers = {"name": t("agents.col.agent", lang), **{field: t(key, lang) for field, key, *_widths in IDENTITY}}
+    for name, fmt, indexed in LEAGUE:
+        header = t(f"agents.col.{name}", lang)
+        rows[name] = rows[name].astype(float).round(DECIMALS[fmt])
+        headers[name] = header
+        if indexed:
+            rows[f"{name}_index"] = rows[f"{name}_index"].astype(float).round(DECIMALS["float"])
+            headers[f"{name}_index"] = t("agents.col.index_of", lang, name=header)
+    return rows[list(headers)].rename(columns=headers)
+
+
+register_export(CUBE, "league", league_export)
 
 
 def pinned_total(total: pd.Series, lang: str) -> list[dict]:
@@ -319,11 +367,21 @@ def book_rows(book: pd.DataFrame, lang: str) -> list[dict]:
 # --- callbacks ------------------------------------------------------------------------------------
 def _kpi_text(name: str, value, lang: str) -> str:
     fmt = KPI_FORMATS[name]
+    if value is None or pd.isna(value):
+        return "—"
     if fmt == "pct":
         return numbers.percent(value)
     if fmt == "money":
         return numbers.compact(value, lang)
-    return "—" if value is None or pd.isna(value) else f"{value:,.1f}"
+    if name == "headcount":
+        return t("agents.kpi.headcount_value", lang, n=headcount_text(value))
+    return f"{value:,.1f}"
+
+
+def headcount_text(value: float) -> str:
+    """An average headcount as people count: whole agents, one decimal only for a small group
+    (a team's 7.4 says more than 7)."""
+    return f"{value:,.1f}" if value < HEADCOUNT_DECIMALS_BELOW and value != round(value) else f"{value:,.0f}"
 
 
 def _options(frame: pd.DataFrame, level: str, lang: str, current: str | None, with_key: bool = False) -> list[dict]:
@@ -397,7 +455,7 @@ def draw_agents(query, options):
                 {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "#", "#", empty, empty, empty,
                 "", [], [], [], "", True, t("state.error", lang, detail=error), False, "")
     empty = charts.message_figure(t("state.empty", lang))
-    level = "agent.team" if sel.branch else "agent.branch"
+    level = "agent.team" if compared_branch(sel, people) else "agent.branch"
     teams = people.agents[people.agents["agent.branch"] == sel.branch] if sel.branch else people.agents.iloc[0:0]
     # only the chosen agent, so the picker shows their name; the others come from suggest_agents
     agent = people.agents[people.agents["agent.agent"] == sel.agent]
@@ -408,12 +466,12 @@ def draw_agents(query, options):
         query,  # the grid's blocks now belong to this query
         league_columns(lang),
         {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned_total(total, lang))},
-        export_href("agents", specs["export"], lang),
+        export_href("agents", specs["export"], lang, "league"),
         export_href("agents", specs["export"], lang, "records"),
         funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
         histogram_figure(league["cases"], lang) if len(league) else empty,
         compare_figure(compare, level, company, lang) if len(compare) else empty,
-        t("agents.compare.team" if sel.branch else "agents.compare.branch", lang),
+        t("agents.compare.team" if level == "agent.team" else "agents.compare.branch", lang),
         _options(people.agents, "agent.branch", lang, query.get("branch")),
         _options(teams, "agent.team", lang, query.get("team")),
         _options(agent, "agent.agent", lang, query.get("agent"), with_key=True),

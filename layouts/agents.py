@@ -17,6 +17,9 @@ from layouts.page_header import page_header
 
 PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
 LEAGUE_BLOCK = 100  # rows per request of the league table (about 60 KB)
+# rows short enough, and the grid tall enough, that a desktop shows 20 agents and the total row
+LEAGUE_ROW_HEIGHT = 34
+LEAGUE_HEIGHT = "840px"
 COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True, "autoHeaderHeight": True}
 
 
@@ -90,8 +93,10 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 defaultColDef=COLUMN_DEFAULTS,
                 dashGridOptions=grid_options(lang, rowSelection={"mode": "singleRow", "checkboxes": False,
                                                                  "enableClickSelection": True},
-                                             cacheBlockSize=LEAGUE_BLOCK),
-                getRowId="params.data.id || '__total__'", className="ag-theme-quartz", style={"width": "100%", "height": "520px"},
+                                             cacheBlockSize=LEAGUE_BLOCK, rowHeight=LEAGUE_ROW_HEIGHT),
+                getRowId="params.data.id || '__total__'", className="ag-theme-quartz",
+                # half AG Grid's cell padding: the key columns' numbers fit whole on a desktop
+                style={"width": "100%", "height": LEAGUE_HEIGHT, "--ag-cell-horizontal-padding": "8px"},
             )),
             export_links("agents", lang),
         ], withBorder=True, padding="sm"),

@@ -12,6 +12,7 @@ from callbacks.agents import Roster, Selection, page_specs
 from callbacks.overview import page_slice
 from cubes.agents_book import roster
 from cubes.scope import Access
+from data.config import load_params
 from layouts.filter_state import FilterState
 from tests.test_cubes_fixtures import small_warehouse_path
 from tests.test_rollups import on, raw  # noqa: F401  (engines with and without rollups)
@@ -37,12 +38,13 @@ SELECT {key} AS key, count(*) AS counted, count(sold.agent_id) AS active
 FROM counted LEFT JOIN sold USING (agent_id)
 GROUP BY ALL
 """
-AS_OF = "2026-10-31"
+AS_OF = load_params()["as_of_date"].isoformat()
 LEVELS = {"agent.branch": "branch_id", "agent.team": "team_id"}
 
 
-def oracle(s: str, e: str, key: str) -> pd.DataFrame:
-    with duckdb.connect(str(small_warehouse_path()), read_only=True) as con:
+def oracle(s: str, e: str, key: str, warehouse=None) -> pd.DataFrame:
+    """Agents counted, active and the rate per `key` (SQL over dim_agent: 'branch_id', 'team_id')."""
+    with duckdb.connect(str(warehouse or small_warehouse_path()), read_only=True) as con:
         frame = con.execute(ACTIVITY.format(key=key), {"s": s, "e": e, "as_of": AS_OF}).df()
     frame["rate"] = frame["active"] / frame["counted"]
     return frame.set_index("key")

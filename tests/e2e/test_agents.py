@@ -1,19 +1,21 @@
-"""The agent effectiveness page in a real browser: the league table's conversion indices and its CSV
-export agree with a hand-written query over fact_visit; the agent detail lists the agent's book; the
-agent picker searches, on the server, only the agents the signed-in user may see."""
+"""The agent effectiveness page in a real browser: the league table's conversion indices agree with a
+hand-written query over fact_visit; the activity rates on the cards and the chart agree with
+hand-written SQL and none is above 100%; a desktop shows 20 agents and the key columns without
+scrolling sideways; a branch manager's chart compares their teams; the agent detail lists the
+agent's book; the agent picker searches, on the server, only the agents the signed-in user may see.
+(The league's CSV itself is checked in tests/test_agents_export.py.)"""
 from __future__ import annotations
 
-import csv
-import io
+import re
 
 import duckdb
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from data.config import load_params
 from tests.e2e.conftest import console_errors, screenshot
+from tests.test_agents_activity_rate import oracle as activity_oracle
 
 pytestmark = pytest.mark.e2e
 
@@ -71,12 +73,50 @@ def _row_count(duo) -> int:
         "try { return dash_ag_grid.getApi('agents-grid').getDisplayedRowCount(); } catch (e) { return 0; }")
 
 
-def _export(duo, selector: str) -> list[dict]:
-    session = {c["name"]: c["value"] for c in duo.driver.get_cookies()}  # the export needs the sign-in
-    export = requests.get(duo.find_element(selector).get_attribute("href"), cookies=session, timeout=120)
-    assert export.status_code == 200
-    lines = export.content.decode("utf-8-sig").splitlines()
-    return list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+def _league_total(duo) -> int:
+    """The number of agents the page says the league holds (共 1,234 名营销员 / 1,234 agents)."""
+    duo._wait_for(lambda _d: re.search(r"\d", duo.find_element("#agents-league-count").text), timeout=60,
+                  msg="no league count")
+    return int(re.search(r"[\d,]+", duo.find_element("#agents-league-count").text).group().replace(",", ""))
+
+
+# what a person sees of the league without scrolling: rows wholly inside the grid's body, and the
+# headers of the key columns inside the grid's width
+VISIBLE_ROWS = """
+const grid = document.querySelector('#agents-grid');
+const body = grid.querySelector('.ag-body-viewport').getBoundingClientRect();
+return [...grid.querySelectorAll('.ag-center-cols-container .ag-row')].filter(r => {
+    const b = r.getBoundingClientRect();
+    return b.height > 0 && b.top >= body.top - 1 && b.bottom <= body.bottom + 1 && r.innerText.trim() !== '';
+}).length;
+"""
+HEADERS_OUTSIDE = """
+const grid = document.querySelector('#agents-grid').getBoundingClientRect();
+return arguments[0].filter(id => {
+    const cell = document.querySelector(`#agents-grid .ag-header-cell[col-id='${id}']`);
+    if (!cell) return true;
+    const b = cell.getBoundingClientRect();
+    return b.left < grid.left - 1 || b.right > grid.right + 1;
+});
+"""
+KEY_COLUMNS = ["name", "branch", "team", "fyp_sold", "fyp_sold_index", "cases", "cases_index", "conversion_cold_visit",
+               "conversion_cold_visit_index", "conversion_referral", "conversion_referral_index"]
+
+
+def _kpi(duo, name: str) -> str:
+    return duo.find_element(f"[id*='\"kpi\":\"{name}\"']").text
+
+
+def _percent(text: str) -> float:
+    return float(text.rstrip("%")) / 100
+
+
+def _compare_points(duo) -> list[dict]:
+    """The comparison chart's bubbles: their label (drawn on the chart) and activity rate."""
+    duo.wait_for_element("#agents-compare .main-svg", timeout=60)
+    return duo.driver.execute_script(
+        "const gd = document.querySelector('#agents-compare .js-plotly-plot');"
+        "const t = gd._fullData[0]; return Array.from(t.x, (x, i) => ({x: x, label: t.text[i]}));")
 
 
 def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_warehouse):
@@ -84,39 +124,38 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
     first_block = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
     total = _row_count(dashboard)
     assert 0 < len(first_block) <= 100 < total  # only a block is in the browser, the count is the league's
+    assert _league_total(dashboard) == total
     assert [r["fyp_sold"] for r in first_block] == sorted((r["fyp_sold"] for r in first_block), reverse=True)
-    screenshot(dashboard, "agents_zh")
-
-    table = _export(dashboard, "#agents-export-table")
-    assert len(table) == total + 1  # every agent and the total
-    names = [r["营销员"] for r in table]
+    start, end = _period()
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        names = [name for (name,) in con.execute("SELECT name FROM dim_agent").fetchall()]
+        # a mid-table agent (by cold visits) with a unique name who visited from both sources
+        middle = con.execute(
+            "SELECT a.name FROM fact_visit v JOIN dim_agent a USING (agent_id) WHERE v.visit_date BETWEEN ? AND ?"
+            " GROUP BY a.agent_id, a.name HAVING count(DISTINCT v.lead_source) = 2 ORDER BY count(*), a.agent_id",
+            [start, end]).fetchall()
+    middle = [name for (name,) in middle if names.count(name) == 1][len(middle) // 2]
     # the top seller (first block) and a mid-table agent brought into the grid by a filter on their name
     top = next(r for r in first_block if names.count(r["name"]) == 1 and r["conversion_cold_visit_index"] is not None
                and r["conversion_referral_index"] is not None)
-    middle = next(r["营销员"] for r in table[len(table) // 2:] if names.count(r["营销员"]) == 1
-                  and r["陌拜成交率指数"] and r["转介绍成交率指数"])
     found = _league_after(dashboard, "api.setFilterModel({name: {filterType: 'text', type: 'equals', filter: %r}});"
                           % middle, lambda rows: [r["name"] for r in rows] == [middle])
     # the count says how many agents match the grid's filter
     dashboard.wait_for_text_to_equal("#agents-league-count", f"筛选出 1 名（共 {total:,} 名营销员）", timeout=30)
     chosen = [top, found[0]]
-    start, end = _period()
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
         oracle = {(a, s): index for a, s, index in
                   con.execute(CONVERSION_INDEX, [start, end, chosen[0]["id"], chosen[1]["id"]]).fetchall()}
         branch, team = con.execute("SELECT branch_id, team_id FROM dim_agent WHERE agent_id = ?",
                                    [chosen[0]["id"]]).fetchall()[0]
-        employed = {name for (name,) in con.execute(
-            "SELECT DISTINCT a.name FROM dim_agent a JOIN dim_calendar c ON c.is_workday AND c.date BETWEEN ? AND ?"
-            " AND c.date >= a.hire_date AND (a.leave_date IS NULL OR c.date < a.leave_date)", [start, end]).fetchall()}
+        employed = con.execute(
+            "SELECT count(DISTINCT a.agent_id) FROM dim_agent a JOIN dim_calendar c ON c.is_workday"
+            " AND c.date BETWEEN ? AND ? AND c.date >= a.hire_date AND (a.leave_date IS NULL OR c.date < a.leave_date)",
+            [start, end]).fetchone()[0]
     for row in chosen:
         assert row["conversion_cold_visit_index"] == pytest.approx(oracle[(row["id"], "cold_visit")], rel=1e-9)
         assert row["conversion_referral_index"] == pytest.approx(oracle[(row["id"], "referral")], rel=1e-9)
-    assert employed <= set(names)  # every agent employed in the period has a row
-    by_name = {r["营销员"]: r for r in table}
-    for row in chosen:
-        assert float(by_name[row["name"]]["陌拜成交率指数"]) == pytest.approx(oracle[(row["id"], "cold_visit")], abs=1e-4)
-        assert float(by_name[row["name"]]["转介绍成交率指数"]) == pytest.approx(oracle[(row["id"], "referral")], abs=1e-4)
+    assert total >= employed > 1000  # every agent employed in the period has a row
 
     # sorted by the server on any column: fewest cases first
     fewest = _league_after(dashboard, "api.setFilterModel(null); api.applyColumnState({state: [{colId: 'cases', "
@@ -138,6 +177,54 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
     dashboard.wait_for_element("#agents-compare .main-svg", timeout=60)
     screenshot(dashboard, "agents_team_zh")
     assert console_errors(dashboard) == []
+
+
+def test_rates_on_screen_twenty_rows_and_the_key_columns_on_a_desktop(dashboard, demo_warehouse):
+    """The executive's cards and branch chart: activity rates as hand-written SQL gives them, none
+    above 100%; the headcount an average of people; 20 agents and every key column in view."""
+    dashboard.driver.get(dashboard.server_url + "/agents")
+    rows = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
+    start, end = _period()
+    company = activity_oracle(start, end, "'company'", demo_warehouse).loc["company"]
+    dashboard._wait_for(lambda _d: _kpi(dashboard, "activity_rate") != "—", timeout=60, msg="no activity rate")
+    shown = _percent(_kpi(dashboard, "activity_rate"))
+    assert shown == pytest.approx(company["rate"], abs=0.0005) and shown <= 1
+    assert re.fullmatch(r"[\d,]+ 人", _kpi(dashboard, "headcount"))  # 1,442 人: people, not 1,442.2
+    branches = activity_oracle(start, end, "branch_id", demo_warehouse)
+    points = _compare_points(dashboard)
+    assert len(points) == len(branches) and max(p["x"] for p in points) <= 1
+    assert sorted(p["x"] for p in points) == pytest.approx(sorted(branches["rate"]))
+    # the league: 20 agents and the key columns without scrolling; teams by name, never a code
+    dashboard._wait_for(lambda d: d.execute_script(VISIBLE_ROWS) >= 20, timeout=30, msg="fewer than 20 rows in view")
+    assert dashboard.driver.execute_script(HEADERS_OUTSIDE, KEY_COLUMNS) == []
+    assert all(r["team"] and not re.search(r"B\d{4}", r["team"]) for r in rows)
+    screenshot(dashboard, "agents_rates_zh")
+    screenshot(dashboard, "agents_rates_zh_390", 390)
+    assert console_errors(dashboard) == []
+
+
+def test_a_branch_managers_chart_compares_the_teams_of_their_branch(dashboard_as, demo_warehouse):
+    duo = dashboard_as("demo-branch")
+    duo.driver.get(duo.server_url + "/agents?lang=en")
+    rows = _wait_rows(duo, "agents-grid", "conversion_referral_index")
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        branch = con.execute("SELECT DISTINCT branch_id FROM dim_agent WHERE agent_id = ?", [rows[0]["id"]]).fetchone()[0]
+        teams = dict(con.execute("SELECT team_id, name_en FROM dim_team WHERE branch_id = ?", [branch]).fetchall())
+        label, = con.execute("SELECT name_en FROM dim_branch WHERE branch_id = ?", [branch]).fetchone()
+    assert {r["branch"] for r in rows} == {label}  # the manager sees their branch only
+    duo.wait_for_contains_text("#agents-compare-title", "Teams: activity rate", timeout=60)
+    start, end = _period()
+    rates = activity_oracle(start, end, "team_id", demo_warehouse)
+    rates = rates[rates.index.isin(list(teams))]
+    points = _compare_points(duo)
+    drawn = [t.text for t in duo.driver.find_elements(By.CSS_SELECTOR, "#agents-compare .textpoint text")]
+    assert sorted(drawn) == sorted(p["label"] for p in points) == sorted(teams[k] for k in rates.index)
+    assert len(points) > 1 and max(p["x"] for p in points) <= 1
+    assert {p["label"]: p["x"] for p in points} == pytest.approx({teams[k]: r for k, r in rates["rate"].items()})
+    assert _percent(_kpi(duo, "activity_rate")) <= 1
+    screenshot(duo, "agents_branch_en")
+    screenshot(duo, "agents_branch_en_390", 390)
+    assert console_errors(duo) == []
 
 
 def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):

@@ -1,0 +1,58 @@
+"""The agents league's CSV (/export/agents.csv?kind=league, the page's 导出表格CSV link): every agent
+with id, name, branch and team in the page's language (names alone are shared by several agents),
+the KPIs the grid shows, and the total; a branch manager's file holds only their branch's agents.
+Checked against dim_agent, dim_branch, dim_team and fact_policy."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from callbacks.agents import Roster, Selection, page_specs
+from callbacks.downloads import export_href
+from callbacks.overview import page_slice
+from cubes.agents_book import roster
+from cubes.engine import Engine
+from cubes.scope import Access
+from layouts.filter_state import FilterState
+from tests.test_access_serving import demo_scope, raw, read_csv, served, sign_in  # noqa: F401
+
+AGENTS = """
+SELECT a.agent_id, a.name, b.name_zh AS branch_zh, b.name_en AS branch_en, t.name_zh AS team_zh, t.name_en AS team_en,
+       (SELECT count(*) FROM fact_policy p WHERE p.agent_id = a.agent_id AND p.issue_date BETWEEN ? AND ?) AS cases
+FROM dim_agent a JOIN dim_branch b USING (branch_id) JOIN dim_team t USING (team_id)
+WHERE a.branch_id LIKE ?
+"""
+HEADERS = {"zh": ("工号", "营销员", "网点", "团队", "件数"), "en": ("ID", "Agent", "Branch", "Team", "Cases")}
+
+
+def league_href(demo_warehouse, lang: str) -> str:
+    """The href the page gives its table export link for the first visit (the year to date)."""
+    agents = roster(Engine(demo_warehouse), Access())
+    specs = page_specs(page_slice(FilterState()), Selection(None, None, None, ()), Roster(agents, {}))
+    return export_href("agents", specs["export"], lang, "league")
+
+
+@pytest.mark.parametrize("username, lang", [("demo-exec", "zh"), ("demo-exec", "en"), ("demo-branch", "zh")])
+def test_the_league_export_names_each_agents_id_branch_and_team(served, raw, demo_warehouse, username, lang):  # noqa: F811
+    client = sign_in(served, username)
+    _line, rows = read_csv(client.get(league_href(demo_warehouse, lang)))
+    ident, name, branch, team, cases = HEADERS[lang]
+    *agents, total = rows
+    assert total[name] == ("合计" if lang == "zh" else "Total") and total[ident] == ""
+    scope = demo_scope(username).get("branch", ["%"])[0]
+    s = page_slice(FilterState())
+    want = raw.execute(AGENTS, [s.start, s.end, scope]).df().set_index("agent_id")
+    got = pd.DataFrame(agents).set_index(ident)
+    assert got.index.is_unique and set(got.index) <= set(want.index)
+    assert len(got) > (5 if username == "demo-branch" else 1000)
+    want = want.loc[got.index]
+    assert list(got[name]) == list(want["name"])
+    assert list(got[branch]) == list(want[f"branch_{lang}"])
+    # a team reads as its name, never a code (the demo's Chinese names start with the branch code)
+    teams = want[f"team_{lang}"].str.replace(r"^B\d+", "", regex=True)
+    assert list(got[team]) == list(teams) and not got[team].str.contains(r"B\d{4}").any()
+    assert [int(float(c)) for c in got[cases]] == list(want["cases"])
+    # the names that several agents share are told apart by id, branch and team
+    shared = got[got[name].duplicated(keep=False)]
+    assert username == "demo-branch" or len(shared) > 10
+    assert not shared.reset_index().duplicated([ident]).any()
