@@ -220,6 +220,8 @@ def histogram_figure(cases: pd.Series, lang: str) -> go.Figure:
         fig.add_bar(x=counts.index + width / 2 if width > 1 else counts.index, y=counts.values, width=width * 0.9,
                     marker_color=colour, name=label)
     fig.update_layout(barmode="overlay", bargap=0.05)
+    # agents are counted whole: a few per bin (a team) would otherwise get ticks at 0.5
+    fig.update_yaxes(tickformat=",d", dtick=1 if bins.value_counts().max() < 8 else None)
     fig.update_xaxes(title=t("agents.col.cases", lang))
     fig.update_yaxes(title=t("agents.histogram.agents", lang))
     return fig
@@ -279,7 +281,7 @@ NUMBER_FILTER = {"filter": "agNumberColumnFilter", "cellDataType": "number"}
 # the agent, their branch and team, then the KPIs (LEAGUE's order): (field, message, width in zh, in en);
 # English branch names are about twice as long
 IDENTITY = (("id", "agents.col.id", 84, 84), ("branch", "agents.col.branch", 124, 200),
-            ("team", "agents.col.team", 84, 84))
+            ("team", "agents.col.team", 84, 100))
 
 
 def league_columns(lang: str) -> list[dict]:

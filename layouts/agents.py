@@ -25,7 +25,7 @@ COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "wrapHea
 
 def _kpi_card(name: str, lang: str) -> dmc.Card:
     return dmc.Card([
-        dmc.Text(t(f"agents.kpi.{name}", lang), size="sm", c="dimmed", lineClamp=1),
+        dmc.Text(t(f"agents.kpi.{name}", lang), size="sm", c="dimmed", lineClamp=2),
         dmc.Text("—", id={"role": "agents-kpi", "kpi": name}, fw=700, size="xl"),
     ], withBorder=True, padding="sm")
 

@@ -11,6 +11,7 @@ import re
 import duckdb
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from data.config import load_params
@@ -60,12 +61,39 @@ def _wait_rows(duo, grid: str, field: str) -> list[dict]:
     return _grid_rows(duo, grid)
 
 
-def _league_after(duo, script: str, check) -> list[dict]:
-    """The league's loaded rows once `script` (a grid api call: sort or filter, answered by the server)
-    has been applied and the rows satisfy `check`."""
-    duo.driver.execute_script(f"const api = dash_ag_grid.getApi('agents-grid'); {script}")
-    duo._wait_for(lambda _d: check(_grid_rows(duo, "agents-grid")), timeout=60, msg=f"the league did not answer: {script}")
+def _league_after(duo, act, check) -> list[dict]:
+    """The league's loaded rows once `act(duo)` (what a person does: type in a column filter, click
+    a header; the server answers) is done and the rows satisfy `check`."""
+    act(duo)
+    duo._wait_for(lambda _d: check(_grid_rows(duo, "agents-grid")), timeout=60, msg=f"the league did not answer {act}")
     return _grid_rows(duo, "agents-grid")
+
+
+def _type_in_filter(column: str, text: str):
+    """Open the column's filter from its header and type `text` (AG Grid's text filter: contains)."""
+    def act(duo):
+        duo.find_element(f"#agents-grid .ag-header-cell[col-id='{column}'] .ag-header-cell-filter-button").click()
+        box = duo.find_element(".ag-popup .ag-filter-body input")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        if text:
+            box.send_keys(text)
+        box.send_keys(Keys.ESCAPE)
+    return act
+
+
+def _click_header(column: str):
+    def act(duo):
+        duo.find_element(f"#agents-grid .ag-header-cell[col-id='{column}'] .ag-header-cell-label").click()
+    return act
+
+
+def _column_on_screen(duo, column: str) -> list[str]:
+    """The texts of a column's cells as drawn, top to bottom."""
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll('#agents-grid .ag-center-cols-container .ag-row')]"
+        ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
+        f".map(r => r.querySelector(\"[col-id='{column}']\")).filter(c => c).map(c => c.innerText);")
 
 
 def _row_count(duo) -> int:
@@ -134,12 +162,13 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
             "SELECT a.name FROM fact_visit v JOIN dim_agent a USING (agent_id) WHERE v.visit_date BETWEEN ? AND ?"
             " GROUP BY a.agent_id, a.name HAVING count(DISTINCT v.lead_source) = 2 ORDER BY count(*), a.agent_id",
             [start, end]).fetchall()
-    middle = [name for (name,) in middle if names.count(name) == 1][len(middle) // 2]
+    # a name no other agent's name contains, so the filter (contains) finds that agent alone
+    alone = [name for (name,) in middle if sum(name in other for other in names) == 1]
+    middle = alone[len(alone) // 2]
     # the top seller (first block) and a mid-table agent brought into the grid by a filter on their name
     top = next(r for r in first_block if names.count(r["name"]) == 1 and r["conversion_cold_visit_index"] is not None
                and r["conversion_referral_index"] is not None)
-    found = _league_after(dashboard, "api.setFilterModel({name: {filterType: 'text', type: 'equals', filter: %r}});"
-                          % middle, lambda rows: [r["name"] for r in rows] == [middle])
+    found = _league_after(dashboard, _type_in_filter("name", middle), lambda rows: [r["name"] for r in rows] == [middle])
     # the count says how many agents match the grid's filter
     dashboard.wait_for_text_to_equal("#agents-league-count", f"筛选出 1 名（共 {total:,} 名营销员）", timeout=30)
     chosen = [top, found[0]]
@@ -148,6 +177,9 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
                   con.execute(CONVERSION_INDEX, [start, end, chosen[0]["id"], chosen[1]["id"]]).fetchall()}
         branch, team = con.execute("SELECT branch_id, team_id FROM dim_agent WHERE agent_id = ?",
                                    [chosen[0]["id"]]).fetchall()[0]
+        most_cases = [n for (n,) in con.execute(
+            "SELECT count(*) AS n FROM fact_policy WHERE agent_id IS NOT NULL AND issue_date BETWEEN ? AND ?"
+            " GROUP BY agent_id ORDER BY n DESC", [start, end]).fetchall()]
         employed = con.execute(
             "SELECT count(DISTINCT a.agent_id) FROM dim_agent a JOIN dim_calendar c ON c.is_workday"
             " AND c.date BETWEEN ? AND ? AND c.date >= a.hire_date AND (a.leave_date IS NULL OR c.date < a.leave_date)",
@@ -157,14 +189,21 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
         assert row["conversion_referral_index"] == pytest.approx(oracle[(row["id"], "referral")], rel=1e-9)
     assert total >= employed > 1000  # every agent employed in the period has a row
 
-    # sorted by the server on any column: fewest cases first
-    fewest = _league_after(dashboard, "api.setFilterModel(null); api.applyColumnState({state: [{colId: 'cases', "
-                           "sort: 'asc'}], defaultState: {sort: null}});",
-                           lambda rows: _row_count(dashboard) == total and len(rows) > 1
-                           and rows[0]["cases"] < first_block[0]["cases"])
-    cases = [r["cases"] if r["cases"] is not None else float("inf") for r in fewest]
-    assert cases == sorted(cases)
+    # the filter emptied, then sorted by the server on a header's click: fewest cases first, as numbers
+    _league_after(dashboard, _type_in_filter("name", ""), lambda rows: _row_count(dashboard) == total)
     assert dashboard.find_element("#agents-league-count").text == f"共 {total:,} 名营销员"
+    fewest = _league_after(dashboard, _click_header("cases"), lambda rows: len(rows) > 1
+                           and rows[0]["cases"] < first_block[0]["cases"])
+    assert fewest[0]["cases"] == 0
+    # a second click: most cases first, in numeric order on screen (317 before 99, as text would not)
+    _click_header("cases")(dashboard)
+
+    def shown() -> list[int]:
+        return [int(text.replace(",", "")) for text in _column_on_screen(dashboard, "cases") if text]
+
+    dashboard._wait_for(lambda _d: len(shown()) >= 20 and shown()[0] == most_cases[0], timeout=60,
+                        msg="most cases not first")
+    assert shown() == most_cases[:len(shown())]  # as text, "99" would come before "317"
 
     # narrowed to one team, the rows are that team's and the index still compares with the company
     dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
