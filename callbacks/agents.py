@@ -448,14 +448,14 @@ def draw_agents(query, options):
         funnel = engine().query(specs["funnel"])
         compare = engine().query(specs["compare"])
         company = engine().query(specs["company"]).iloc[0] if sel.branch else total
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page says so in the reader's language; the engine's text goes to the log
         log.exception("agents query failed")
         not_kept()
-        empty = charts.message_figure(t("state.error", lang, detail=error))
+        empty = charts.message_figure(t("agents.failed", lang))
         # the grid keeps its columns and asks for its rows again: the block callback answers none
         return ("", ["—"] * len(kpi_names), query, league_columns(lang),
                 {**(options or {}), **grid_options(lang, pinnedBottomRowData=[])}, "#", "#", empty, empty, empty,
-                "", [], [], [], "", True, t("state.error", lang, detail=error), False, "")
+                "", [], [], [], "", True, t("agents.failed", lang), False, "")
     empty = charts.message_figure(t("state.empty", lang))
     level = "agent.team" if compared_branch(sel, people) else "agent.branch"
     teams = people.agents[people.agents["agent.branch"] == sel.branch] if sel.branch else people.agents.iloc[0:0]
@@ -582,9 +582,9 @@ def draw_detail(query):
         trend = engine().query({"cube": CUBE, "rows": ["time.month"], "measures": ["visits", "closes", "fyp_sold"],
                                 "filters": s.filters(CUBE) + [{"dim": "agent.agent", "op": "eq", "values": [agent]}]})
         book = customer_book(shared_engine(), current_access(), agent, s.start, s.end)
-    except Exception as error:
+    except Exception:
         log.exception("agent detail failed")
-        return t("state.error", lang, detail=error), "", "none", no_update, "", [], []
+        return t("agents.failed", lang), "", "none", no_update, "", [], []
     facts = t("agents.detail.facts", lang, branch=profile[f"branch_{lang}"], team=profile[f"team_{lang}"],
               grade=profile[f"grade_{lang}"], hired=str(profile["hire_date"])[:10])
     if not pd.isna(profile["leave_date"]):

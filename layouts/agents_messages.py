@@ -72,6 +72,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agents.detail.fyp": {"zh": "首年保费", "en": "First-year premium"},
     "agents.detail.book": {"zh": "客户名册（{n}位客户；贡献为期内）", "en": "Customer book ({n} customers; contribution in the period)"},
     "agents.detail.unknown": {"zh": "营销员 {value} 不存在或不在您的查看范围内。", "en": "Agent {value} does not exist or is outside what you may see."},
+    "agents.failed": {"zh": "营销员数据暂时无法计算，请稍后重试或调整筛选条件。",
+                      "en": "The agent figures could not be computed; try again or change the filters."},
     "agents.unknown_branch": {"zh": "网点 {value} 不存在，已显示全部网点。", "en": "Branch {value} does not exist; showing all branches."},
     "agents.unknown_team": {"zh": "团队 {value} 不属于所选网点或不存在，已忽略。", "en": "Team {value} is not in the chosen branch or does not exist; ignored."},
     "agents.book.customer": {"zh": "客户号", "en": "Customer"},
