@@ -319,18 +319,20 @@ def league_export(spec, _args, lang: str) -> pd.DataFrame:
     """The league's CSV as the grid shows it: each agent with id, branch and team (a name alone does
     not say who: 23 names are shared by two or three agents), the KPIs and indices in the grid's
     order, then the selection's total. Whatever the URL asks, rows are agents with the league's
-    measures; only its filters and drill path (the page's period, branch, team) are taken."""
+    measures; only its filters and drill path (the page's period, branch, team) are taken. Amounts
+    are in yuan and rates in percent, as the headers say."""
     league = engine().query({**spec.to_dict(), "rows": ["agent.agent"], "measures": list(LEAGUE_MEASURES),
                              "totals": True, "sort": [{"by": "fyp_sold", "desc": True}]})
-    body, total = league[league["_row_depth"] == 1], league[league["_row_depth"] == 0]
+    body, total = league[league["_row_depth"] == 1], league[league["_row_depth"] == 0].iloc[0]
     rows = pd.concat([league_table(body, roster(), lang),
-                      pd.DataFrame({"name": [t("agents.selection_total", lang)], **{m: total[m] for m in LEAGUE_MEASURES}})],
+                      pd.DataFrame([{"name": t("agents.selection_total", lang), **total[list(LEAGUE_MEASURES)]}])],
                      ignore_index=True)
     headers = {"name": t("agents.col.agent", lang), **{field: t(key, lang) for field, key, *_widths in IDENTITY}}
     for name, fmt, indexed in LEAGUE:
         header = t(f"agents.col.{name}", lang)
-        rows[name] = rows[name].astype(float).round(DECIMALS[fmt])
-        headers[name] = header
+        values = rows[name].astype(float)
+        rows[name] = (values * 100).round(DECIMALS[fmt] - 2) if fmt == "pct" else values.round(DECIMALS[fmt])
+        headers[name] = t(f"agents.export.{fmt}", lang, name=header) if fmt in ("money", "pct") else header
         if indexed:
             rows[f"{name}_index"] = rows[f"{name}_index"].astype(float).round(DECIMALS["float"])
             headers[f"{name}_index"] = t("agents.col.index_of", lang, name=header)

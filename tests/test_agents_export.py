@@ -18,11 +18,15 @@ from tests.test_access_serving import demo_scope, raw, read_csv, served, sign_in
 
 AGENTS = """
 SELECT a.agent_id, a.name, b.name_zh AS branch_zh, b.name_en AS branch_en, t.name_zh AS team_zh, t.name_en AS team_en,
-       (SELECT count(*) FROM fact_policy p WHERE p.agent_id = a.agent_id AND p.issue_date BETWEEN ? AND ?) AS cases
+       count(p.policy_id) AS cases,
+       coalesce(sum(p.annual_premium) FILTER (WHERE p.payment_frequency <> 'single'), 0) AS fyp
 FROM dim_agent a JOIN dim_branch b USING (branch_id) JOIN dim_team t USING (team_id)
+LEFT JOIN fact_policy p ON p.agent_id = a.agent_id AND p.issue_date BETWEEN ? AND ?
 WHERE a.branch_id LIKE ?
+GROUP BY ALL
 """
-HEADERS = {"zh": ("工号", "营销员", "网点", "团队", "件数"), "en": ("ID", "Agent", "Branch", "Team", "Cases")}
+HEADERS = {"zh": ("工号", "营销员", "网点", "团队", "件数", "首年保费（元）", "陌拜成交率（%）"),
+           "en": ("ID", "Agent", "Branch", "Team", "Cases", "FYP (CNY)", "Cold-visit conv. (%)")}
 
 
 def league_href(demo_warehouse, lang: str) -> str:
@@ -36,7 +40,7 @@ def league_href(demo_warehouse, lang: str) -> str:
 def test_the_league_export_names_each_agents_id_branch_and_team(served, raw, demo_warehouse, username, lang):  # noqa: F811
     client = sign_in(served, username)
     _line, rows = read_csv(client.get(league_href(demo_warehouse, lang)))
-    ident, name, branch, team, cases = HEADERS[lang]
+    ident, name, branch, team, cases, fyp, conversion = HEADERS[lang]
     *agents, total = rows
     assert total[name] == ("合计" if lang == "zh" else "Total") and total[ident] == ""
     scope = demo_scope(username).get("branch", ["%"])[0]
@@ -52,6 +56,10 @@ def test_the_league_export_names_each_agents_id_branch_and_team(served, raw, dem
     teams = want[f"team_{lang}"].str.replace(r"^B\d+", "", regex=True)
     assert list(got[team]) == list(teams) and not got[team].str.contains(r"B\d{4}").any()
     assert [int(float(c)) for c in got[cases]] == list(want["cases"])
+    assert [float(v) for v in got[fyp]] == pytest.approx(list(want["fyp"]), abs=0.01)
+    assert int(float(total[cases])) == want["cases"].sum()
+    rates = pd.to_numeric(got[conversion], errors="coerce").dropna()  # in percent, as the header says
+    assert rates.max() > 1 and 1 < float(total[conversion]) < 100
     # the names that several agents share are told apart by id, branch and team
     shared = got[got[name].duplicated(keep=False)]
     assert username == "demo-branch" or len(shared) > 10
