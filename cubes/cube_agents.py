@@ -48,13 +48,15 @@ KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion
 # the selection's total row: the league's measures and the KPI cards, one row for both
 TOTAL_MEASURES = tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))
 FUNNEL = ("prospects", "closes", "new_customers")
-# a team's Chinese name as the demo warehouse writes it starts with its branch's code (B11010001团队1);
-# a person reads the branch's name beside it, so the label drops the code (a name without one is kept)
+COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
+
+
 def team_name_zh(table: str = "") -> str:
-    """The Chinese label of a dim_team row (`table`: its alias in the query, if any)."""
+    """The Chinese label of a dim_team row (`table`: its alias in the query, if any). The demo
+    warehouse writes a team's name starting with its branch's code (B11010001团队1); a person reads
+    the branch's name beside it, so the label drops the code (a name without one is kept)."""
     prefix = f"{table}." if table else ""
     return f"replace({prefix}name_zh, {prefix}branch_id, '')"
-COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
 
 
 def book_persistency_columns(grace_days: int) -> str:
