@@ -54,6 +54,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explore.compare": {"zh": "两个细分并排对比", "en": "Compare two segments"},
     "explore.compare_needs_two": {"zh": "并排对比需要恰好选择两个切片成员。", "en": "Comparing needs exactly two slice members."},
     "explore.difference": {"zh": "差异（B−A）", "en": "Difference (B−A)"},
+    # Explore's compare mode (grids): each segment's total and B against A
+    "explore.difference_pct": {"zh": "差异率（B/A−1）", "en": "Difference % (B/A−1)"},
+    "explore.difference_points": {"zh": "差异（个百分点）", "en": "Difference (pp)"},
+    "explore.compare_change": {"zh": "B 较 A：{value}", "en": "B against A: {value}"},
+    "explore.points": {"zh": "{value}个百分点", "en": "{value} pp"},
+    "explore.no_difference": {"zh": "无可比数据", "en": "nothing to compare"},
+    "explore.total": {"zh": "合计", "en": "Total"},
     "explore.chart.bar": {"zh": "柱状图", "en": "Bar"},
     "explore.chart.line": {"zh": "折线图", "en": "Line"},
     "explore.chart.pie": {"zh": "饼图", "en": "Pie"},

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import requests
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import click_label, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -133,4 +134,58 @@ def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehous
         shown = {k: v for k, v in zip(trace["keys"], trace["values"]) if v is not None}
         assert shown == pytest.approx({k: v / 1e4 for k, v in expected.items()}, rel=1e-9)
     screenshot(dashboard, "explore_compare_zh")
+    assert console_errors(dashboard) == []
+
+
+def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    click_label(dashboard, "折线图")
+    dashboard._wait_for(lambda _d: "chart=line" in dashboard.driver.current_url, timeout=30, msg="no chart=line")
+    dashboard.wait_for_element("#explore-chart-graph .scatterlayer .trace .lines path", timeout=30)
+    traces = dashboard.driver.execute_script(
+        "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
+        "t => ({type: t.type, mode: t.mode, name: t.name}));")
+    assert [(t["type"], t["name"]) for t in traces] == [("scatter", "个人代理"), ("scatter", "银保")]
+    assert all("lines" in t["mode"] for t in traces)
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        totals = dict(con.execute(PREMIUM_BY.format(key="p.channel_code", where="")).fetchall())
+    a, b = totals["agency"], totals["bancassurance"]
+    change = f"{(b - a) / a * 100:+.1f}%"
+    # on screen: each segment's total (in 亿元 at this size) and B against A
+    dashboard.wait_for_contains_text("#explore-compare-summary", f"B 较 A：{change}", timeout=30)
+    summary = dashboard.find_element("#explore-compare-summary").text
+    assert f"A 个人代理：{a / 1e8:,.2f}亿" in summary and f"B 银保：{b / 1e8:,.2f}亿" in summary
+    # the table's total row: both totals in 万元, the difference, and the change in percent
+    total = dashboard.find_element("#explore-grid .ag-floating-bottom .ag-row")
+    cells = {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+    assert cells["member"] == "合计"
+    assert cells["s0"] == f"{a / 1e4:,.2f}" and cells["s1"] == f"{b / 1e4:,.2f}"
+    assert cells["diff_pct"] == f"{(b - a) / a * 100:.2f}%"
+    screenshot(dashboard, "explore_compare_line_zh")
+    assert console_errors(dashboard) == []
+
+
+def test_explore_table_sort_is_kept_in_the_url(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&lang=en")
+    header = '#explore-grid .ag-header-cell[col-id="value"]'
+    dashboard.wait_for_element(header, timeout=30)
+    dashboard.wait_for_element('#explore-grid .ag-center-cols-container .ag-row', timeout=30)
+    dashboard.find_element(header + " .ag-header-cell-label").click()  # ascending first
+    dashboard._wait_for(lambda _d: "sort=value%3Aasc" in dashboard.driver.current_url, timeout=30, msg="no sort")
+    regions = _oracle(demo_warehouse, "v.region_code")
+    ascending = sorted(regions.values())
+
+    def shown(_driver=None):
+        cells = dashboard.find_elements('#explore-grid .ag-center-cols-container .ag-row [col-id="value"]')
+        rows = sorted(cells, key=lambda c: c.find_element(By.XPATH, "..").location["y"])
+        return [float(c.text.replace(",", "")) for c in rows]
+    # numbers in numeric order on screen (M CNY, two decimals), not as text
+    dashboard._wait_for(lambda _d: shown() == [round(v / 1e6, 2) for v in ascending], timeout=30,
+                        msg="not in ascending numeric order")
+    dashboard.driver.refresh()
+    dashboard.wait_for_element(header + '[aria-sort="ascending"]', timeout=30)
+    dashboard._wait_for(lambda _d: shown() == [round(v / 1e6, 2) for v in ascending], timeout=30,
+                        msg="the order did not survive a reload")
+    screenshot(dashboard, "explore_en_sorted")
     assert console_errors(dashboard) == []
