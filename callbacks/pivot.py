@@ -164,6 +164,13 @@ def draw_pivot(query):
             export_href("pivot", spec, lang), export_href("pivot", spec, lang, "records"), " ".join(notices), not notices)
 
 
+def _member_label(ref: str, member: str, lang: str) -> str:
+    """A column member's name as the grid's header shows it (the cell's field holds its code)."""
+    labels = engine().members(PIVOT_CUBE, ref)
+    label = labels.loc[labels["key"].astype(str) == member, f"label_{lang}"]
+    return str(label.iloc[0]) if len(label) else member
+
+
 @callback(
     Output("pivot-records", "rowData"),
     Output("pivot-records", "columnDefs"),
@@ -190,7 +197,9 @@ def show_records(cell, rows, query):
     spec = state.spec(cube_filters(PIVOT_CUBE, current_filters(query)))
     records = engine().drill_through(spec, where, limit=RECORDS_SHOWN)
     names = [row.get(f"row{i}") for i in range(len(state.rows)) if row.get(f"key{i}") is not None]
-    cell_name = " / ".join(str(n) for n in names + members if n and n != TOTAL_KEY) or t("explore.all_members", lang)
+    if members and members[0] != TOTAL_KEY:
+        names += [_member_label(ref, member, lang) for ref, member in zip(state.columns, members)]
+    cell_name = " / ".join(str(n) for n in names if n) or t("explore.all_members", lang)
     headers = record_headers(PIVOT_CUBE, records.columns, lang)
     return (json_rows(records), frame_columns(records, headers),
             t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)),

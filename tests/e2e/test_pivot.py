@@ -89,7 +89,7 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
                            '.ag-cell[col-id="health|written_premium"]').click()
     count, _ = _oracle(demo_warehouse, "AND v.region_code = ? AND p.channel_code = ? AND d.line_code = 'health'",
                        [first["key0"], first["key1"]])
-    dashboard.wait_for_contains_text("#pivot-records-title", f"共 {count:,} 条", timeout=30)
+    dashboard.wait_for_contains_text("#pivot-records-title", f"华北 / 个人代理 / 健康险（共 {count:,} 条", timeout=30)
     assert dashboard.find_element("#pivot-records-area").is_displayed()
     assert len(_grid_rows(dashboard, "pivot-records")) == min(count, 200)
     # AG Grid's own pager in Chinese
@@ -144,10 +144,11 @@ def test_sorting_a_pivot_column_orders_each_level_and_stays_in_the_url(dashboard
     assert console_errors(dashboard) == []
 
 
-def test_pivot_on_a_phone_scrolls_inside_the_grid(dashboard):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pivot_on_a_phone_scrolls_inside_the_grid(dashboard, lang):
     dashboard.driver.set_window_size(390, 900)
     try:
-        dashboard.driver.get(dashboard.server_url + "/pivot")
+        dashboard.driver.get(dashboard.server_url + "/pivot" + ("?lang=en" if lang == "en" else ""))
         dashboard.wait_for_element('#pivot-grid .ag-pinned-left-cols-container .ag-cell', timeout=30)
         dashboard._wait_for(lambda _driver: any(r["_row_depth"] == 0 for r in _grid_rows(dashboard, "pivot-grid")),
                             timeout=30, msg="pivot rows missing")
@@ -161,12 +162,12 @@ def test_pivot_on_a_phone_scrolls_inside_the_grid(dashboard):
         first = dashboard.find_element("#pivot-grid .ag-pinned-left-cols-container")
         assert first.size["width"] <= 160
         names = first.find_elements(By.CSS_SELECTOR, ".ag-cell")
-        assert "华北" in [n.text for n in names]
+        assert ("华北" if lang == "zh" else "North China") in [n.text for n in names]
         # every row header is whole: nothing clipped at the cell's edge
         assert dashboard.driver.execute_script(
             "return [...document.querySelectorAll('#pivot-grid .ag-pinned-left-cols-container .ag-cell-value')]"
             ".every(c => c.scrollWidth <= c.clientWidth + 1)")
-        screenshot(dashboard, "pivot_zh_390", 390)
+        screenshot(dashboard, f"pivot_{lang}_390", 390)
     finally:
         dashboard.driver.set_window_size(1280, 900)
 
