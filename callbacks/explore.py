@@ -67,6 +67,12 @@ def _compared(frame: pd.DataFrame, state: ExploreState, lang: str):
     return keys, order[f"{level}|{lang}"].tolist(), series, sums
 
 
+def _member_column(lang: str) -> dict:
+    # a long name (Northeast China) wraps on a phone instead of being cut
+    return {"field": "member", "headerName": t("explore.member", lang), "flex": 2, "minWidth": 120,
+            "wrapText": True, "autoHeight": True}
+
+
 def _difference(a, b, additive: bool):
     """B against A: relative for amounts and counts, in points (a plain subtraction) for rates."""
     if a is None or b is None or (additive and a == 0):
@@ -112,19 +118,19 @@ def _compare_summary(sums: dict, measure: str, lang: str) -> str:
 def _compare_grid(keys, labels, series: dict, sums: dict, measure: str, lang: str) -> tuple[list, list, dict]:
     definition = cube_by_name(EXPLORE_CUBE).measure(measure)
     names = list(series)
-    columns = [{"field": "member", "headerName": t("explore.member", lang), "flex": 2, "minWidth": 110}]
+    columns = [_member_column(lang)]
     columns += [number_column(f"s{i}", f"{'AB'[i]}: {name}", definition.fmt, lang, flex=1)
                 for i, name in enumerate(names)]
     rows = [{"member": label, **{f"s{i}": series[name][j] for i, name in enumerate(names)}}
             for j, label in enumerate(labels)]
     total = {"member": t("explore.total", lang), **{f"s{i}": sums.get(name) for i, name in enumerate(names)}}
     if len(names) == 2:
-        change = ("diff_pct", t("explore.difference_pct", lang), "pct") if definition.additive \
-            else ("diff_pct", t("explore.difference_points", lang), "points")
+        # B against A as the summary says it: a signed percent, or signed points for a rate
+        header, pattern, scale = (("explore.difference_pct", "+.1%", "") if definition.additive
+                                  else ("explore.difference_points", "+.1f", " * 100"))
         columns.append(number_column("diff", t("explore.difference", lang), definition.fmt, lang, flex=1))
-        columns.append(number_column(change[0], change[1], "pct", flex=1) if change[2] == "pct" else
-                       {**number_column(change[0], change[1], "float", flex=1),
-                        "valueFormatter": {"function": "params.value == null ? '' : d3.format('+.1f')(params.value * 100)"}})
+        columns.append({**number_column("diff_pct", t(header, lang), "float", flex=1), "valueFormatter": {
+            "function": f"params.value == null ? '' : d3.format('{pattern}')(params.value{scale})"}})
         for row in rows + [total]:
             a, b = row.get("s0"), row.get("s1")
             row["diff"] = None if a is None or b is None else b - a
@@ -137,7 +143,7 @@ def _grid(frame: pd.DataFrame, level: str, measure: str, lang: str) -> tuple[lis
     body, total = frame[frame["_row_depth"] > 0], frame[frame["_row_depth"] == 0]
     label_col = f"{level}|{lang}"
     columns = [
-        {"field": "member", "headerName": t("explore.member", lang), "flex": 2, "minWidth": 110},
+        _member_column(lang),
         number_column("value", definition.label_zh if lang == "zh" else definition.label_en, definition.fmt, lang,
                       flex=1),
     ]

@@ -27,9 +27,10 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
         (divisor, unit), pattern = MONEY_UNIT[lang], MONEY_DIGITS
         header = _unit_header(header, unit, lang)
     scaled = "params.value" if divisor == 1 else f"params.value / {divisor:g}"
-    # A minimum width keeps numbers whole on a narrow screen: the grid scrolls sideways instead.
+    # A minimum width keeps numbers whole on a narrow screen (1,234,567.89 万元; raw yuan are wider):
+    # the grid scrolls sideways instead.
     return {"field": field, "headerName": header, "type": "rightAligned", "cellDataType": "number",
-            "minWidth": 150 if fmt == "money" and divisor == 1 else 110,
+            "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
             "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
             **extra}
 

@@ -161,8 +161,20 @@ def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_wareho
     cells = {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
     assert cells["member"] == "合计"
     assert cells["s0"] == f"{a / 1e4:,.2f}" and cells["s1"] == f"{b / 1e4:,.2f}"
-    assert cells["diff_pct"] == f"{(b - a) / a * 100:.2f}%"
+    assert cells["diff_pct"].replace("\u2212", "-") == change  # d3 writes a typographic minus
     screenshot(dashboard, "explore_compare_line_zh")
+    dashboard.driver.set_window_size(390, 900)
+    screenshot(dashboard, "explore_compare_line_zh_390", 390)
+
+    dashboard.driver.find_element(By.XPATH, "//label[normalize-space()='English']").click()
+    dashboard.wait_for_contains_text("#explore-compare-summary", f"B against A: {change}", timeout=30)
+    summary = dashboard.find_element("#explore-compare-summary").text
+    assert f"A Agency: {a / 1e9:,.2f}B" in summary and f"B Bancassurance: {b / 1e9:,.2f}B" in summary
+    assert "chart=line" in dashboard.driver.current_url
+    screenshot(dashboard, "explore_compare_line_en")
+    dashboard.driver.set_window_size(390, 900)
+    screenshot(dashboard, "explore_compare_line_en_390", 390)
+    dashboard.driver.set_window_size(1280, 900)
     assert console_errors(dashboard) == []
 
 
@@ -188,4 +200,49 @@ def test_explore_table_sort_is_kept_in_the_url(dashboard, demo_warehouse):
     dashboard._wait_for(lambda _d: shown() == [round(v / 1e6, 2) for v in ascending], timeout=30,
                         msg="the order did not survive a reload")
     screenshot(dashboard, "explore_en_sorted")
+    assert console_errors(dashboard) == []
+
+
+LOSS_RATIO_BY_CHANNEL = """
+    WITH premium AS (SELECT p.channel_code AS channel, sum(pr.amount) AS premium FROM fact_premium pr
+                     JOIN fact_policy p USING (policy_id) WHERE pr.paid_date IS NOT NULL GROUP BY 1),
+         claims AS (SELECT p.channel_code AS channel, sum(c.amount_paid) AS paid FROM fact_claim c
+                    JOIN fact_policy p USING (policy_id) GROUP BY 1)
+    SELECT CAST(channel AS VARCHAR), paid / premium FROM premium JOIN claims USING (channel)
+"""
+
+
+def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    click_label(dashboard, "饼图")
+    dashboard.wait_for_element("#explore-chart-graph .pielayer .trace:nth-of-type(2)", timeout=30)
+    pies = dashboard.driver.execute_script(
+        "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
+        "t => ({type: t.type, title: t.title.text, keys: Array.from(t.customdata), values: Array.from(t.values)}));")
+    assert [(p["type"], p["title"]) for p in pies] == [("pie", "个人代理"), ("pie", "银保")]
+    for pie, channel in zip(pies, ("agency", "bancassurance")):
+        expected = _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
+        assert dict(zip(pie["keys"], pie["values"])) == pytest.approx({k: v / 1e4 for k, v in expected.items()},
+                                                                     rel=1e-9)
+    screenshot(dashboard, "explore_compare_pie_zh")
+
+    # a rate: no pie (the page says why), bars, and B against A in percentage points
+    dashboard.driver.get(dashboard.server_url + "/explore?measure=loss_ratio&top=0&slice=channel"
+                                                "&members=agency,bancassurance&compare=1&chart=pie")
+    dashboard.wait_for_contains_text("#explore-notice", "比率类指标不能用饼图", timeout=30)
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        ratios = dict(con.execute(LOSS_RATIO_BY_CHANNEL).fetchall())
+    a, b = ratios["agency"], ratios["bancassurance"]
+    points = f"{(b - a) * 100:+.1f}"
+    dashboard.wait_for_contains_text("#explore-compare-summary", f"B 较 A：{points}个百分点", timeout=30)
+    summary = dashboard.find_element("#explore-compare-summary").text
+    assert f"A 个人代理：{a * 100:.1f}%" in summary and f"B 银保：{b * 100:.1f}%" in summary
+    total = dashboard.find_element("#explore-grid .ag-floating-bottom .ag-row")
+    cells = {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+    assert cells["s0"] == f"{a * 100:.2f}%" and cells["s1"] == f"{b * 100:.2f}%"
+    assert cells["diff_pct"].replace("\u2212", "-") == points  # the grid writes d3's typographic minus
+    assert "差异（个百分点）" in dashboard.find_element("#explore-grid .ag-header").text
+    screenshot(dashboard, "explore_compare_rate_zh")
     assert console_errors(dashboard) == []
