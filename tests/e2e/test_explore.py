@@ -137,6 +137,25 @@ def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehous
     assert console_errors(dashboard) == []
 
 
+def _by_channel(path, sql: str) -> tuple[float, float]:
+    """The hand-written query's value for agency (segment A) and bancassurance (segment B)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        values = dict(con.execute(sql).fetchall())
+    return values["agency"], values["bancassurance"]
+
+
+def _summary(duo, change: str) -> str:
+    """The compare summary above the chart, once it states `change`."""
+    duo.wait_for_contains_text("#explore-compare-summary", change, timeout=30)
+    return duo.find_element("#explore-compare-summary").text
+
+
+def _total_row(duo) -> dict[str, str]:
+    """The table's total row as the screen shows it: column id -> text."""
+    total = duo.find_element("#explore-grid .ag-floating-bottom .ag-row")
+    return {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+
+
 def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
@@ -148,17 +167,13 @@ def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_wareho
         "t => ({type: t.type, mode: t.mode, name: t.name}));")
     assert [(t["type"], t["name"]) for t in traces] == [("scatter", "个人代理"), ("scatter", "银保")]
     assert all("lines" in t["mode"] for t in traces)
-    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        totals = dict(con.execute(PREMIUM_BY.format(key="p.channel_code", where="")).fetchall())
-    a, b = totals["agency"], totals["bancassurance"]
+    a, b = _by_channel(demo_warehouse, PREMIUM_BY.format(key="p.channel_code", where=""))
     change = f"{(b - a) / a * 100:+.1f}%"
     # on screen: each segment's total (in 亿元 at this size) and B against A
-    dashboard.wait_for_contains_text("#explore-compare-summary", f"B 较 A：{change}", timeout=30)
-    summary = dashboard.find_element("#explore-compare-summary").text
+    summary = _summary(dashboard, f"B 较 A：{change}")
     assert f"A 个人代理：{a / 1e8:,.2f}亿" in summary and f"B 银保：{b / 1e8:,.2f}亿" in summary
     # the table's total row: both totals in 万元, the difference, and the change in percent
-    total = dashboard.find_element("#explore-grid .ag-floating-bottom .ag-row")
-    cells = {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+    cells = _total_row(dashboard)
     assert cells["member"] == "合计"
     assert cells["s0"] == f"{a / 1e4:,.2f}" and cells["s1"] == f"{b / 1e4:,.2f}"
     assert cells["diff_pct"].replace("\u2212", "-") == change  # d3 writes a typographic minus
@@ -232,15 +247,11 @@ def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_ware
                                                 "&members=agency,bancassurance&compare=1&chart=pie")
     dashboard.wait_for_contains_text("#explore-notice", "比率类指标不能用饼图", timeout=30)
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
-    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        ratios = dict(con.execute(LOSS_RATIO_BY_CHANNEL).fetchall())
-    a, b = ratios["agency"], ratios["bancassurance"]
+    a, b = _by_channel(demo_warehouse, LOSS_RATIO_BY_CHANNEL)
     points = f"{(b - a) * 100:+.1f}"
-    dashboard.wait_for_contains_text("#explore-compare-summary", f"B 较 A：{points}个百分点", timeout=30)
-    summary = dashboard.find_element("#explore-compare-summary").text
+    summary = _summary(dashboard, f"B 较 A：{points}个百分点")
     assert f"A 个人代理：{a * 100:.1f}%" in summary and f"B 银保：{b * 100:.1f}%" in summary
-    total = dashboard.find_element("#explore-grid .ag-floating-bottom .ag-row")
-    cells = {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+    cells = _total_row(dashboard)
     assert cells["s0"] == f"{a * 100:.2f}%" and cells["s1"] == f"{b * 100:.2f}%"
     assert cells["diff_pct"].replace("\u2212", "-") == points  # the grid writes d3's typographic minus
     assert "差异（个百分点）" in dashboard.find_element("#explore-grid .ag-header").text
