@@ -51,7 +51,9 @@ def _row_header(state: PivotState, lang: str) -> dict:
               for depth in range(2, state.shown_depth() + 1)]
     return {"field": "_label", "headerName": " / ".join(level_label(PIVOT_CUBE, ref, lang)
                                                           for ref in state.rows[: state.shown_depth()]),
-            "pinned": "left", "lockPinned": True, "width": 150, "minWidth": 96, "sortable": False,
+            # wide enough for a bold "Southwest China" on one line; Chinese names are two to four characters
+            "pinned": "left", "lockPinned": True, "width": 120 if lang == "zh" else 172, "minWidth": 96,
+            "sortable": False,
             "wrapText": True, "autoHeight": True, "wrapHeaderText": True, "autoHeaderHeight": True,
             "cellStyle": {"styleConditions": indent}}
 

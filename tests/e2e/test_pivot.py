@@ -160,7 +160,7 @@ def test_pivot_on_a_phone_scrolls_inside_the_grid(dashboard, lang):
             "return [v.scrollWidth, v.clientWidth]")
         assert viewport[0] > viewport[1] > 100  # the numbers scroll inside the grid, in a usable width
         first = dashboard.find_element("#pivot-grid .ag-pinned-left-cols-container")
-        assert first.size["width"] <= 160
+        assert first.size["width"] <= (130 if lang == "zh" else 180)  # the numbers keep half the width or more
         names = first.find_elements(By.CSS_SELECTOR, ".ag-cell")
         assert ("华北" if lang == "zh" else "North China") in [n.text for n in names]
         # every row header is whole: nothing clipped at the cell's edge
