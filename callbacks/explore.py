@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-import dash_mantine_components as dmc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, no_update

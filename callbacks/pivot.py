@@ -18,6 +18,7 @@ from cubes.catalog import cube_by_name
 from cubes.export import record_headers
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 from layouts.cube_labels import level_label
+from layouts.grid_sort import Sort
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
 from layouts.url_query import query_of
 
@@ -26,9 +27,9 @@ log = logging.getLogger(__name__)
 HEAT_COLOURS = ("#e7f5ff", "#d0ebff", "#a5d8ff", "#74c0fc", "#4dabf7")
 RECORDS_SHOWN = 200
 TOTAL_KEY = "__total__"
+ROW_FIELDS = {"_id", "_row_depth", "_label"}  # each grid row's id, depth and row header
 # The server orders the rows (_order: within each parent, subtotals above); a header click only asks
 # for that order through the URL, so the grid itself keeps the rows as sent (ties keep their place).
-ROW_FIELDS = {"_id", "_row_depth", "_label"}
 SERVER_ORDER = {"function": "(function () { return 0; })"}
 
 
@@ -94,7 +95,7 @@ def _measure_fields(rows: list[dict]) -> set[str]:
     return {k for k in (rows[0] if rows else {}) if k not in ROW_FIELDS and not k.startswith(("key", "row"))}
 
 
-def _order(shown: pd.DataFrame, refs: list[str], sort: tuple[str, bool] | None) -> list[int]:
+def _order(shown: pd.DataFrame, refs: list[str], sort: Sort | None) -> list[int]:
     """The rows' positions on screen: every subtotal above its members, each level's members in the
     engine's order or by the sorted column within their parent (blanks last), the grand total last."""
     depths = shown["_row_depth"].tolist()
