@@ -1,20 +1,78 @@
-"""AG Grid building blocks shared by the pages: number columns and JSON-safe rows."""
+"""AG Grid building blocks shared by the pages: typed number, date and text columns, JSON-safe rows,
+and a grid's sort state read from (and written into) its column definitions for the URL."""
 from __future__ import annotations
 
 import math
 
 import pandas as pd
 
+from callbacks.charts import MONEY_UNIT
+from layouts.grid_sort import Sort
+
 # d3-format in the browser, so the grid keeps raw numbers (sorting and CSV export stay exact).
 NUMBER_FORMATS = {"money": ",.0f", "int": ",.0f", "pct": ".2%", "float": ",.2f"}
+# Money in a page's grid reads in the unit of its charts (万元 / M CNY), named in the header.
+MONEY_DIGITS = ",.2f"
 
 
-def number_column(field: str, header: str, fmt: str, **extra) -> dict:
-    pattern = NUMBER_FORMATS.get(fmt, NUMBER_FORMATS["float"])
-    # A minimum width keeps numbers whole on a narrow screen: the grid scrolls sideways instead.
-    return {"field": field, "headerName": header, "type": "rightAligned", "minWidth": 150 if fmt == "money" else 110,
-            "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')(params.value)"},
+def _unit_header(header: str, unit: str, lang: str) -> str:
+    return f"{header}（{unit}）" if lang == "zh" else f"{header} ({unit})"
+
+
+def number_column(field: str, header: str, fmt: str, lang: str | None = None, **extra) -> dict:
+    """A right-aligned number column that sorts and filters as numbers. With `lang`, money shows in
+    that language's unit (the header says which); the cells keep the raw amount."""
+    pattern, divisor = NUMBER_FORMATS.get(fmt, NUMBER_FORMATS["float"]), 1
+    if fmt == "money" and lang is not None:
+        (divisor, unit), pattern = MONEY_UNIT[lang], MONEY_DIGITS
+        header = _unit_header(header, unit, lang)
+    scaled = "params.value" if divisor == 1 else f"params.value / {divisor:g}"
+    # A minimum width keeps numbers whole on a narrow screen (1,234,567.89 万元; raw yuan are wider):
+    # the grid scrolls sideways instead.
+    return {"field": field, "headerName": header, "type": "rightAligned", "cellDataType": "number",
+            "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
+            "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
             **extra}
+
+
+def frame_columns(frame: pd.DataFrame, headers: dict[str, str]) -> list[dict]:
+    """Column definitions typed by the frame's columns: numbers as numbers, days as dates, the rest
+    as text sized to its content (an id is never cut)."""
+    columns = []
+    for name in frame.columns:
+        header = headers.get(name, name)
+        if pd.api.types.is_bool_dtype(frame[name]):
+            columns.append({"field": name, "headerName": header})
+        elif pd.api.types.is_numeric_dtype(frame[name]):
+            columns.append(number_column(name, header, "float" if pd.api.types.is_float_dtype(frame[name]) else "int",
+                                         minWidth=90))
+        elif pd.api.types.is_datetime64_any_dtype(frame[name]):
+            columns.append({"field": name, "headerName": header, "cellDataType": "dateString",
+                            "filter": "agDateColumnFilter", "minWidth": 110})
+        else:
+            columns.append({"field": name, "headerName": header, "cellDataType": "text"})
+    return columns
+
+
+# --- sort state in the URL (layouts/grid_sort.py) -----------------------------------------------
+def sort_of(column_state: list[dict] | None, fields) -> Sort | None | bool:
+    """The sort the user's header click left in the grid's column state (None: no sort); False while
+    the grid does not show `fields` yet (a grid mounts before its columns arrive)."""
+    state = [c for c in column_state or [] if c.get("colId") in set(fields)]
+    if not state:
+        return False
+    return next(((c["colId"], c["sort"] == "desc") for c in state if c.get("sort") in ("asc", "desc")), None)
+
+
+def sorted_columns(columns: list[dict], sort: Sort | None) -> list[dict]:
+    """The column definitions with the sorted column's arrow (groups' children included)."""
+    def mark(column: dict) -> dict:
+        if "children" in column:
+            return {**column, "children": [mark(child) for child in column["children"]]}
+        if sort and column.get("field") == sort[0]:
+            return {**column, "sort": "desc" if sort[1] else "asc"}
+        return column
+    return [mark(column) for column in columns]
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict]:
@@ -22,6 +80,8 @@ def json_rows(frame: pd.DataFrame) -> list[dict]:
     def clean(value):
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
             return None
+        if isinstance(value, pd.Timestamp) and value == value.normalize():
+            return value.date().isoformat()  # a day, not midnight: AG Grid's date columns read YYYY-MM-DD
         if hasattr(value, "isoformat"):
             return value.isoformat()
         return value.item() if hasattr(value, "item") else value

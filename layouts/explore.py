@@ -54,6 +54,8 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             dmc.Alert(id="explore-notice", color="yellow", hide=True),
             dmc.Breadcrumbs(id="explore-crumbs", children=[]),
             dmc.Text(t("explore.hint", lang), size="sm", c="dimmed", id="explore-hint"),
+            # compare mode: each segment's total and B against A (callbacks/explore.py _compare_summary)
+            dmc.Text(id="explore-compare-summary", fw=600),
             dmc.Card(dcc.Loading(dcc.Graph(id="explore-chart-graph", config=GRAPH_CONFIG,
                                            style={"height": "420px"})), withBorder=True, padding="sm"),
             export_links("explore", lang),
@@ -61,7 +63,8 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 id="explore-grid",
                 rowData=[],
                 columnDefs=[],
-                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                defaultColDef={"sortable": True, "resizable": True, "filter": True, "wrapHeaderText": True,
+                               "autoHeaderHeight": True},
                 dashGridOptions=grid_options(lang, domLayout="autoHeight"),
                 className="ag-theme-quartz",
                 style={"width": "100%"},

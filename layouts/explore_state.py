@@ -1,10 +1,10 @@
 """The Explore page's own URL state: measure, dimension, drill path, chart type, top N.
 
     /explore?measure=loss_ratio&dim=geography&path=east,32&chart=bar&top=10
-            &slice=channel&members=agency,bancassurance&compare=1
+            &slice=channel&members=agency,bancassurance&compare=1&sort=value:asc
 
 `slice` and `members` slice the view by any level of the cube; with `compare=1` and exactly two
-members, the two segments are drawn side by side.
+members, the two segments are drawn side by side. `sort` is the table's sorted column (layouts/grid_sort.py).
 
 Checked against the cube definition only (no queries): an unknown measure or dimension falls back
 to the default and is listed in `invalid` so the page can say so.
@@ -15,12 +15,15 @@ from dataclasses import dataclass
 
 from cubes.catalog import cube_by_name
 from cubes.model import level_ref
+from layouts.grid_sort import Sort, parse_sort, sort_text
 from layouts.url_query import search_with
 
 EXPLORE_CUBE = "policies"
 CHARTS = ("bar", "line", "pie")
 TOP_CHOICES = (5, 10, 20, 0)  # 0 = every member
-PAGE_KEYS = ("measure", "dim", "path", "chart", "top", "slice", "members", "compare")
+PAGE_KEYS = ("measure", "dim", "path", "chart", "top", "slice", "members", "compare", "sort")
+# the table's columns (callbacks/explore.py): one view's, or the two segments' side by side
+TABLE_FIELDS = ("member", "value", "share", "s0", "s1", "diff", "diff_pct")
 DEFAULT_MEASURE = "written_premium"
 DEFAULT_DIMENSION = "geography"
 DEFAULT_TOP = 10
@@ -36,6 +39,7 @@ class ExploreState:
     slice_level: str | None = None
     slice_members: tuple[str, ...] = ()
     compare: bool = False
+    sort: Sort | None = None
     invalid: tuple[tuple[str, str], ...] = ()
 
     def comparing(self) -> bool:
@@ -105,7 +109,16 @@ def parse(query: dict[str, str]) -> ExploreState:
         slice_level = None
     members = tuple(m for m in (query.get("members") or "").split(",") if m) if slice_level else ()
     compare = query.get("compare") == "1"
-    return ExploreState(measure, dimension, path, chart, int(top), slice_level, members, compare, tuple(invalid))
+    try:
+        sort = parse_sort(query.get("sort"))
+    except ValueError:
+        sort = None
+        invalid.append(("sort", query["sort"]))
+    if sort and sort[0] not in TABLE_FIELDS:
+        sort = None
+        invalid.append(("sort", query["sort"]))
+    return ExploreState(measure, dimension, path, chart, int(top), slice_level, members, compare, sort,
+                        tuple(invalid))
 
 
 def with_state(search: str | None, state: ExploreState) -> str:
@@ -119,7 +132,8 @@ def with_state(search: str | None, state: ExploreState) -> str:
                                 ("top", str(state.top), str(defaults.top)),
                                 ("slice", state.slice_level or "", ""),
                                 ("members", ",".join(state.slice_members), ""),
-                                ("compare", "1" if state.compare else "", "")):
+                                ("compare", "1" if state.compare else "", ""),
+                                ("sort", sort_text(state.sort), "")):
         if value != default:
             params[key] = value
     return search_with(search, PAGE_KEYS, params)

@@ -54,6 +54,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explore.compare": {"zh": "两个细分并排对比", "en": "Compare two segments"},
     "explore.compare_needs_two": {"zh": "并排对比需要恰好选择两个切片成员。", "en": "Comparing needs exactly two slice members."},
     "explore.difference": {"zh": "差异（B−A）", "en": "Difference (B−A)"},
+    # Explore's compare mode (grids): each segment's total and B against A
+    "explore.difference_pct": {"zh": "差异率（B/A−1）", "en": "Difference % (B/A−1)"},
+    "explore.difference_points": {"zh": "差异（个百分点）", "en": "Difference (pp)"},
+    "explore.compare_change": {"zh": "B 较 A：{value}", "en": "B against A: {value}"},
+    "explore.points": {"zh": "{value}个百分点", "en": "{value} pp"},
+    "explore.no_difference": {"zh": "无可比数据", "en": "nothing to compare"},
+    "explore.total": {"zh": "合计", "en": "Total"},
     "explore.chart.bar": {"zh": "柱状图", "en": "Bar"},
     "explore.chart.line": {"zh": "折线图", "en": "Line"},
     "explore.chart.pie": {"zh": "饼图", "en": "Pie"},
@@ -106,16 +113,19 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-# AG Grid's own texts (empty grid, pager, filter menu); English is AG Grid's default.
+# AG Grid's own texts (empty grid, pager, filter menu): AG Grid's Chinese (vendored in layouts/assets/
+# ag-grid-locale-zh-cn.js, looked up by its chineseGridText) or its English. GRID_TEXT is the page's own
+# wording of a few, read first. The pager reads "第1页，共8页": "第" 1 "，共" 8, each number written "N页"
+# by the pager's number formatter (AG Grid's pager has no text after the total).
 GRID_TEXT = {
-    "zh": {
-        "noRowsToShow": "当前筛选条件下没有数据", "loadingOoo": "加载中…", "page": "页", "to": "至", "of": "共",
-        "more": "更多", "next": "下一页", "previous": "上一页", "first": "首页", "last": "末页",
-        "pageSizeSelectorLabel": "每页条数：", "filterOoo": "筛选…", "equals": "等于", "notEqual": "不等于",
-        "contains": "包含", "notContains": "不包含", "startsWith": "开头是", "endsWith": "结尾是",
-        "lessThan": "小于", "greaterThan": "大于", "inRange": "介于", "andCondition": "且", "orCondition": "或",
-        "blank": "为空", "notBlank": "不为空", "applyFilter": "应用", "resetFilter": "重置", "clearFilter": "清除",
-    },
+    "zh": {"noRowsToShow": "当前筛选条件下没有数据", "page": "第", "of": "，共", "pageSizeSelectorLabel": "每页条数："},
+    "en": {"noRowsToShow": "No rows for the current filters"},
+}
+GRID_LANGUAGE_OPTIONS = {
+    "zh": {"getLocaleText": {"function": "chineseGridText(params)"},
+           "paginationNumberFormatter": {"function": "d3.format(',')(params.value) + '页'"},
+           # the row summary ("1 至 20 共 160") would take the pager's "页" too: Chinese shows the pages only
+           "paginationPanels": ["pageSize", "pageSummary"]},
     "en": {},
 }
 
@@ -131,7 +141,8 @@ for _page_messages in (contribution_messages, agents_messages, customer_messages
 
 def grid_options(lang: str, **options) -> dict:
     """AG Grid options every grid shares: dotted field names as plain keys, texts in `lang`."""
-    return {"suppressFieldDotNotation": True, "localeText": GRID_TEXT.get(lang, {}), **options}
+    return {"suppressFieldDotNotation": True, "localeText": GRID_TEXT.get(lang, {}),
+            **GRID_LANGUAGE_OPTIONS.get(lang, {}), **options}
 
 
 def normalise_language(value: str | None) -> str:

@@ -1,6 +1,9 @@
 """The Pivot page's URL state: row and column levels, measures, heat map, shown row depth.
 
     /pivot?rows=geography.region,channel&cols=product.line&measures=written_premium,loss_ratio&heat=1&depth=1
+          &sort=health|written_premium:desc
+
+`sort` orders each level's rows by that column, within their parent (layouts/grid_sort.py).
 
 Checked against the cube definition only; unknown names fall back to defaults and are reported.
 """
@@ -10,10 +13,11 @@ from dataclasses import dataclass, replace
 
 from cubes.catalog import cube_by_name
 from cubes.model import level_ref
+from layouts.grid_sort import Sort, parse_sort, sort_text
 from layouts.url_query import search_with
 
 PIVOT_CUBE = "policies"
-PAGE_KEYS = ("rows", "cols", "measures", "heat", "depth")
+PAGE_KEYS = ("rows", "cols", "measures", "heat", "depth", "sort")
 MAX_LEVELS = 3  # per axis: more makes a grid nobody can read
 MAX_MEASURES = 4
 
@@ -25,13 +29,14 @@ class PivotState:
     measures: tuple[str, ...] = ("written_premium",)
     heat: bool = True
     depth: int = 0  # row levels shown below the grand total; 0 = all
+    sort: Sort | None = None  # a measure column's field; the grid checks it is one of its columns
     invalid: tuple[tuple[str, str], ...] = ()
 
     def shown_depth(self) -> int:
         return self.depth if 0 < self.depth <= len(self.rows) else len(self.rows)
 
     def swapped(self) -> "PivotState":
-        return replace(self, rows=self.columns, columns=self.rows, depth=0, invalid=())
+        return replace(self, rows=self.columns, columns=self.rows, depth=0, sort=None, invalid=())
 
     def spec(self, filters: list[dict]) -> dict:
         return {"cube": PIVOT_CUBE, "rows": list(self.rows), "columns": list(self.columns),
@@ -73,7 +78,15 @@ def parse(query: dict[str, str]) -> PivotState:
     depth = int(depth_raw) if depth_raw.isdigit() and int(depth_raw) <= len(rows) else 0
     if depth_raw != str(depth):
         invalid.append(("depth", depth_raw))
-    return PivotState(rows, columns, picked, heat, depth, tuple(invalid))
+    try:
+        sort = parse_sort(query.get("sort"))
+    except ValueError:
+        invalid.append(("sort", query["sort"]))
+        sort = None
+    if sort and sort[0].rpartition("|")[2] not in picked:
+        invalid.append(("sort", query["sort"]))
+        sort = None
+    return PivotState(rows, columns, picked, heat, depth, sort, tuple(invalid))
 
 
 def with_state(search: str | None, state: PivotState) -> str:
@@ -83,7 +96,8 @@ def with_state(search: str | None, state: PivotState) -> str:
                                  ("cols", ",".join(state.columns), ",".join(default.columns)),
                                  ("measures", ",".join(state.measures), ",".join(default.measures)),
                                  ("heat", "1" if state.heat else "0", "1"),
-                                 ("depth", str(state.depth), "0")):
+                                 ("depth", str(state.depth), "0"),
+                                 ("sort", sort_text(state.sort), "")):
         if value != fallback:
             params[key] = value
     return search_with(search, PAGE_KEYS, params)

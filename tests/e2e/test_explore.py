@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import requests
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import click_label, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -133,4 +134,126 @@ def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehous
         shown = {k: v for k, v in zip(trace["keys"], trace["values"]) if v is not None}
         assert shown == pytest.approx({k: v / 1e4 for k, v in expected.items()}, rel=1e-9)
     screenshot(dashboard, "explore_compare_zh")
+    assert console_errors(dashboard) == []
+
+
+def _by_channel(path, sql: str) -> tuple[float, float]:
+    """The hand-written query's value for agency (segment A) and bancassurance (segment B)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        values = dict(con.execute(sql).fetchall())
+    return values["agency"], values["bancassurance"]
+
+
+def _summary(duo, change: str) -> str:
+    """The compare summary above the chart, once it states `change`."""
+    duo.wait_for_contains_text("#explore-compare-summary", change, timeout=30)
+    return duo.find_element("#explore-compare-summary").text
+
+
+def _total_row(duo) -> dict[str, str]:
+    """The table's total row as the screen shows it: column id -> text."""
+    total = duo.find_element("#explore-grid .ag-floating-bottom .ag-row")
+    return {c.get_attribute("col-id"): c.text for c in total.find_elements(By.CSS_SELECTOR, ".ag-cell")}
+
+
+def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    click_label(dashboard, "折线图")
+    dashboard._wait_for(lambda _d: "chart=line" in dashboard.driver.current_url, timeout=30, msg="no chart=line")
+    dashboard.wait_for_element("#explore-chart-graph .scatterlayer .trace .lines path", timeout=30)
+    traces = dashboard.driver.execute_script(
+        "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
+        "t => ({type: t.type, mode: t.mode, name: t.name}));")
+    assert [(t["type"], t["name"]) for t in traces] == [("scatter", "个人代理"), ("scatter", "银保")]
+    assert all("lines" in t["mode"] for t in traces)
+    a, b = _by_channel(demo_warehouse, PREMIUM_BY.format(key="p.channel_code", where=""))
+    change = f"{(b - a) / a * 100:+.1f}%"
+    # on screen: each segment's total (in 亿元 at this size) and B against A
+    summary = _summary(dashboard, f"B 较 A：{change}")
+    assert f"A 个人代理：{a / 1e8:,.2f}亿" in summary and f"B 银保：{b / 1e8:,.2f}亿" in summary
+    # the table's total row: both totals in 万元, the difference, and the change in percent
+    cells = _total_row(dashboard)
+    assert cells["member"] == "合计"
+    assert cells["s0"] == f"{a / 1e4:,.2f}" and cells["s1"] == f"{b / 1e4:,.2f}"
+    assert cells["diff_pct"].replace("\u2212", "-") == change  # d3 writes a typographic minus
+    screenshot(dashboard, "explore_compare_line_zh")
+    dashboard.driver.set_window_size(390, 900)
+    screenshot(dashboard, "explore_compare_line_zh_390", 390)
+
+    dashboard.driver.find_element(By.XPATH, "//label[normalize-space()='English']").click()
+    dashboard.wait_for_contains_text("#explore-compare-summary", f"B against A: {change}", timeout=30)
+    summary = dashboard.find_element("#explore-compare-summary").text
+    assert f"A Agency: {a / 1e9:,.2f}B" in summary and f"B Bancassurance: {b / 1e9:,.2f}B" in summary
+    assert "chart=line" in dashboard.driver.current_url
+    screenshot(dashboard, "explore_compare_line_en")
+    dashboard.driver.set_window_size(390, 900)
+    screenshot(dashboard, "explore_compare_line_en_390", 390)
+    dashboard.driver.set_window_size(1280, 900)
+    assert console_errors(dashboard) == []
+
+
+def test_explore_table_sort_is_kept_in_the_url(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&lang=en")
+    header = '#explore-grid .ag-header-cell[col-id="value"]'
+    dashboard.wait_for_element(header, timeout=30)
+    dashboard.wait_for_element('#explore-grid .ag-center-cols-container .ag-row', timeout=30)
+    dashboard.find_element(header + " .ag-header-cell-label").click()  # ascending first
+    dashboard._wait_for(lambda _d: "sort=value%3Aasc" in dashboard.driver.current_url, timeout=30, msg="no sort")
+    regions = _oracle(demo_warehouse, "v.region_code")
+    ascending = sorted(regions.values())
+
+    def shown(_driver=None):
+        cells = dashboard.find_elements('#explore-grid .ag-center-cols-container .ag-row [col-id="value"]')
+        rows = sorted(cells, key=lambda c: c.find_element(By.XPATH, "..").location["y"])
+        return [float(c.text.replace(",", "")) for c in rows]
+    # numbers in numeric order on screen (M CNY, two decimals), not as text
+    dashboard._wait_for(lambda _d: shown() == [round(v / 1e6, 2) for v in ascending], timeout=30,
+                        msg="not in ascending numeric order")
+    dashboard.driver.refresh()
+    dashboard.wait_for_element(header + '[aria-sort="ascending"]', timeout=30)
+    dashboard._wait_for(lambda _d: shown() == [round(v / 1e6, 2) for v in ascending], timeout=30,
+                        msg="the order did not survive a reload")
+    screenshot(dashboard, "explore_en_sorted")
+    assert console_errors(dashboard) == []
+
+
+LOSS_RATIO_BY_CHANNEL = """
+    WITH premium AS (SELECT p.channel_code AS channel, sum(pr.amount) AS premium FROM fact_premium pr
+                     JOIN fact_policy p USING (policy_id) WHERE pr.paid_date IS NOT NULL GROUP BY 1),
+         claims AS (SELECT p.channel_code AS channel, sum(c.amount_paid) AS paid FROM fact_claim c
+                    JOIN fact_policy p USING (policy_id) GROUP BY 1)
+    SELECT CAST(channel AS VARCHAR), paid / premium FROM premium JOIN claims USING (channel)
+"""
+
+
+def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    click_label(dashboard, "饼图")
+    dashboard.wait_for_element("#explore-chart-graph .pielayer .trace:nth-of-type(2)", timeout=30)
+    pies = dashboard.driver.execute_script(
+        "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
+        "t => ({type: t.type, title: t.title.text, keys: Array.from(t.customdata), values: Array.from(t.values)}));")
+    assert [(p["type"], p["title"]) for p in pies] == [("pie", "个人代理"), ("pie", "银保")]
+    for pie, channel in zip(pies, ("agency", "bancassurance")):
+        expected = _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
+        assert dict(zip(pie["keys"], pie["values"])) == pytest.approx({k: v / 1e4 for k, v in expected.items()},
+                                                                     rel=1e-9)
+    screenshot(dashboard, "explore_compare_pie_zh")
+
+    # a rate: no pie (the page says why), bars, and B against A in percentage points
+    dashboard.driver.get(dashboard.server_url + "/explore?measure=loss_ratio&top=0&slice=channel"
+                                                "&members=agency,bancassurance&compare=1&chart=pie")
+    dashboard.wait_for_contains_text("#explore-notice", "比率类指标不能用饼图", timeout=30)
+    dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
+    a, b = _by_channel(demo_warehouse, LOSS_RATIO_BY_CHANNEL)
+    points = f"{(b - a) * 100:+.1f}"
+    summary = _summary(dashboard, f"B 较 A：{points}个百分点")
+    assert f"A 个人代理：{a * 100:.1f}%" in summary and f"B 银保：{b * 100:.1f}%" in summary
+    cells = _total_row(dashboard)
+    assert cells["s0"] == f"{a * 100:.2f}%" and cells["s1"] == f"{b * 100:.2f}%"
+    assert cells["diff_pct"].replace("\u2212", "-") == points  # the grid writes d3's typographic minus
+    assert "差异（个百分点）" in dashboard.find_element("#explore-grid .ag-header").text
+    screenshot(dashboard, "explore_compare_rate_zh")
     assert console_errors(dashboard) == []
