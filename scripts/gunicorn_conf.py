@@ -1,0 +1,13 @@
+"""gunicorn settings shared by `make run` (scripts/run.sh) and `make serve` (scripts/serve.sh).
+
+HOST and PORT say where to listen; the start-up line is printed once the server listens, so the URL
+it names answers when someone opens it."""
+import os
+
+_host, _port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8050")
+bind = f"{_host}:{_port}"
+timeout = 120  # a records export of a million rows streams for seconds; a first 10x query can take long
+
+
+def when_ready(_server) -> None:
+    print(f"PolicyCube: open http://{_host}:{_port}/ in your browser (Ctrl+C stops)", flush=True)
