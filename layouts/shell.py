@@ -65,10 +65,12 @@ def shell() -> dmc.MantineProvider:
                 dmc.Group(
                     [
                         _narrow_menu(lang),
-                        dmc.Title(t("app.title", lang), order=3, id="app-title", style={"whiteSpace": "nowrap"}),
+                        # a smaller title on a phone leaves room for the language, theme and sign-out
+                        dmc.Title(t("app.title", lang), order=3, id="app-title", fz={"base": "md", "sm": "xl"},
+                                  style={"whiteSpace": "nowrap"}),
                         dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="lg"),
                     ],
-                    gap="sm",
+                    gap="xs",
                     wrap="nowrap",
                 ),
                 dmc.Group(_nav_links(lang, "nav-link"), id="nav-links", gap="lg", visibleFrom="sm", wrap="nowrap"),
@@ -80,16 +82,17 @@ def shell() -> dmc.MantineProvider:
                             data=[{"value": "zh", "label": "中文"}, {"value": "en", "label": "English"}],
                             size="xs",
                         ),
-                        dmc.Switch(id="theme-switch", label="☾", size="md", checked=False),
+                        dmc.Switch(id="theme-switch", label="☾", size="sm", checked=False),
                         *_user_area(),
                     ],
-                    gap="sm",
+                    gap=6,
                     wrap="nowrap",
                 ),
             ],
             justify="space-between",
+            gap="xs",
             h="100%",
-            px="md",
+            px={"base": "xs", "sm": "md"},
             wrap="nowrap",
         )
     )

@@ -6,6 +6,8 @@ import os
 
 _host, _port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8050")
 bind = f"{_host}:{_port}"
+# one control socket per user (~/.gunicorn/gunicorn.ctl) would be taken over by whichever server started last
+control_socket_disable = True
 timeout = 120  # a records export of a million rows streams for seconds; a first 10x query can take long
 
 
