@@ -68,7 +68,7 @@ def shell() -> dmc.MantineProvider:
                         # a smaller title on a phone leaves room for the language, theme and sign-out
                         dmc.Title(t("app.title", lang), order=3, id="app-title", fz={"base": "md", "sm": "xl"},
                                   style={"whiteSpace": "nowrap"}),
-                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="lg"),
+                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="xl"),
                     ],
                     gap="xs",
                     wrap="nowrap",
