@@ -137,6 +137,7 @@ def test_known_customer_lists_exactly_their_records(dashboard, demo_warehouse):
     dashboard.driver.set_window_size(390, 844)
     dashboard.wait_for_contains_text("#customer-waterfall .xtitle", "金额（元）")
     assert _cut_texts(dashboard) == []  # a phone scrolls a grid sideways rather than cutting an id
+    assert dashboard.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
     screenshot(dashboard, "customer_narrow_zh", width=390)
     dashboard.driver.set_window_size(1280, 900)
 
