@@ -144,6 +144,8 @@ def _fit(rows: list[dict], columns: list[dict]) -> list[dict]:
         widest = max([_text_width(_shown(row.get(column["field"]))) for row in rows] +
                      [_text_width(column["headerName"]) + HEADER_MARKS])
         column["minWidth"] = max(column.get("minWidth", 0), math.ceil(widest + CELL_PADDING))
+        if column.get("pinned"):  # a pinned column keeps its width: on a phone the rest scroll beside it
+            column.update(flex=None, width=column["minWidth"])
     return columns
 
 
@@ -338,7 +340,7 @@ def _whale_figure(rank: Rank, lang: str) -> go.Figure:
     fig.add_scatter(x=[rank.top_share], y=[rank.cumulative_share], mode="markers+text", name=t("customer.this_customer", lang),
                     text=[t("customer.this_customer", lang)], textposition="bottom center",
                     marker={"color": MISSED_COLOUR, "size": 12})
-    fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%")
+    fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%", range=[0, 1.02], dtick=0.1)  # to 100%
     fig.update_yaxes(title=t("customer.curve", lang), tickformat=".0%")
     fig.update_layout(showlegend=False)
     return fig
