@@ -338,7 +338,10 @@ def _whale_figure(rank: Rank, lang: str) -> go.Figure:
     fig.add_scatter(x=rank.curve["customer_share"], y=rank.curve["contribution_share"], mode="lines",
                     name=t("customer.curve", lang), line={"color": "#4c6ef5"})
     fig.add_scatter(x=[rank.top_share], y=[rank.cumulative_share], mode="markers+text", name=t("customer.this_customer", lang),
-                    text=[t("customer.this_customer", lang)], textposition="bottom center",
+                    text=[t("customer.this_customer", lang)], cliponaxis=False,
+                    # beside the mark near either end, so the label stays inside the chart
+                    textposition="middle right" if rank.top_share < 0.15 else
+                    "middle left" if rank.top_share > 0.85 else "bottom center",
                     marker={"color": MISSED_COLOUR, "size": 12})
     fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%", range=[0, 1.02], dtick=0.1)  # to 100%
     fig.update_yaxes(title=t("customer.curve", lang), tickformat=".0%")
