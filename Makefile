@@ -6,9 +6,10 @@ PY := .venv/bin/python
 env:
 	@bash scripts/bootstrap.sh
 
-## Run the dashboard on the embedded demo data (generated on first run). PORT, HOST, POLICYCUBE_DATA configure it.
+## Run the dashboard on the embedded demo data (generated on first run), served by gunicorn as in
+## production, one worker. PORT, HOST, POLICYCUBE_DATA configure it. `python app.py --debug` is the dev server.
 run: env
-	@$(PY) app.py
+	@bash scripts/run.sh
 
 ## Unit, engine and end-to-end browser tests (installs Chromium when missing).
 test: env chromium

@@ -1,6 +1,7 @@
 """PolicyCube: the Dash app and its Flask server. Pages, callbacks and numbers live elsewhere.
 
-Run `make run` (or `python app.py --port 8050`); production: `gunicorn app:server` (see README).
+`make run` and `make serve` serve `app:server` with gunicorn (scripts/run.sh, scripts/serve.sh);
+`python app.py --debug` is Dash's development server, for development only (see README).
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ app.layout = shell
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the PolicyCube dashboard.")
+    parser = argparse.ArgumentParser(description="Serve the PolicyCube dashboard with Dash's development server.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and hot reload")

@@ -4,6 +4,8 @@ Access, so scope and masking hold for suggestions and the view alike."""
 from __future__ import annotations
 
 import logging
+import math
+import unicodedata
 from urllib.parse import urlencode
 
 import dash_mantine_components as dmc
@@ -33,6 +35,9 @@ OPTION_SEPARATOR = " · "
 KIND_COLOURS = {"first_year": "#4c6ef5", "renewal": "#20c997", "single": "#fab005"}
 MISSED_COLOUR, OUTSTANDING_COLOUR = "#e03131", "#f08c00"
 RED_WHEN = "params.data[{field!r}] === {value!r}"
+# Amounts on this page are one customer's, thousands of yuan rather than millions: every card, grid and
+# chart shows them in 元 / CNY with separators, never cut to 万元 with two decimals, and names the unit.
+DATE_TICKS = {"zh": "%Y年%-m月", "en": "%b %Y"}
 
 
 # --- search --------------------------------------------------------------------------------------------
@@ -102,12 +107,46 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(lambda v: None if pd.isna(v) else _day(v)) for c in columns})
 
 
-def _money(value, lang: str) -> str:
-    return numbers.compact(value, lang) if abs(value) >= 1e4 else f"{value:,.2f}"
+def _yuan(value) -> str:
+    """A whole-yuan amount as the waterfall writes it: 36,130 / -198."""
+    return f"{value:,.0f}"
+
+
+def _amount_title(key: str, lang: str) -> str:
+    return t("customer.in_yuan", lang, name=t(key, lang))
 
 
 def _text_column(field: str, header_key: str, lang: str, **extra) -> dict:
     return {"field": field, "headerName": t(header_key, lang), "minWidth": 120, **extra}
+
+
+# AG Grid's quartz theme: a 14 px font, 16 px padding each side of a cell, and room for the sort and
+# resize marks in a header
+CELL_PADDING, HEADER_MARKS = 36, 22
+
+
+def _text_width(text: str) -> float:
+    """Pixels `text` needs in the grid's font: CJK characters are square, the rest about 8.5 px."""
+    return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8.5 for c in text)
+
+
+def _shown(value) -> str:
+    # numbers as their widest format (",.2f"); text as it is
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+def _fit(rows: list[dict], columns: list[dict]) -> list[dict]:
+    """Every column at least as wide as its longest cell and its header, so no id, date, amount or
+    product is cut to "…": columns still share out a wide screen, a phone scrolls sideways."""
+    for column in columns:
+        widest = max([_text_width(_shown(row.get(column["field"]))) for row in rows] +
+                     [_text_width(column["headerName"]) + HEADER_MARKS])
+        column["minWidth"] = max(column.get("minWidth", 0), math.ceil(widest + CELL_PADDING))
+        if column.get("pinned"):  # a pinned column keeps its width: on a phone the rest scroll beside it
+            column.update(flex=None, width=column["minWidth"])
+    return columns
 
 
 def _red_when(field: str, value: str) -> dict:
@@ -132,9 +171,9 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         _text_column("issue_date", "customer.col.issue_date", lang), _text_column("status_label", "customer.col.status", lang,
                                                                           cellStyle=_red_when("status", "lapsed")),
         _text_column("status_date", "customer.col.status_date", lang),
-        number_column("sum_assured", t("customer.col.sum_assured", lang), "money"),
-        number_column("annual_premium", t("customer.col.annual_premium", lang), "float"),
-        number_column("single_premium", t("customer.col.single_premium", lang), "float"),
+        number_column("sum_assured", _amount_title("customer.col.sum_assured", lang), "money"),
+        number_column("annual_premium", _amount_title("customer.col.annual_premium", lang), "float"),
+        number_column("single_premium", _amount_title("customer.col.single_premium", lang), "float"),
         _text_column("frequency", "customer.col.frequency", lang), number_column("premium_term_years", t("customer.col.term", lang), "int"),
     ]
     pre = _days(record.premiums, "due_date", "paid_date").assign(
@@ -142,7 +181,7 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         state_label=record.premiums["state"].map(lambda s: t(f"customer.{s}", lang)))
     premiums = [
         _text_column("policy_id", "customer.col.policy_id", lang), _text_column("due_date", "customer.col.due_date", lang),
-        _text_column("paid_date", "customer.col.paid_date", lang), number_column("amount", t("customer.col.amount", lang), "float"),
+        _text_column("paid_date", "customer.col.paid_date", lang), number_column("amount", _amount_title("customer.col.amount", lang), "float"),
         number_column("policy_year", t("customer.col.policy_year", lang), "int"), _text_column("kind_label", "customer.col.kind", lang),
         _text_column("state_label", "customer.col.state", lang, cellStyle=_red_when("state", "missed")),
     ]
@@ -151,8 +190,8 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
     claims = [
         _text_column("claim_id", "customer.col.claim_id", lang), _text_column("policy_id", "customer.col.policy_id", lang),
         _text_column("report_date", "customer.col.report_date", lang), _text_column("decision_date", "customer.col.decision_date", lang),
-        number_column("amount_claimed", t("customer.col.amount_claimed", lang), "float"),
-        number_column("amount_paid", t("customer.col.amount_paid", lang), "float"),
+        number_column("amount_claimed", _amount_title("customer.col.amount_claimed", lang), "float"),
+        number_column("amount_paid", _amount_title("customer.col.amount_paid", lang), "float"),
         _text_column("decision_label", "customer.col.decision", lang, cellStyle=_red_when("decision", "declined")),
     ]
     und = _days(record.underwriting, "application_date", "decision_date").assign(
@@ -173,9 +212,10 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         number_column("minutes", t("customer.col.minutes", lang), "int"), _text_column("source_label", "customer.col.lead_source", lang),
         _text_column("outcome_label", "customer.col.outcome", lang), _text_column("policy_id", "customer.col.policy_id", lang),
     ]
-    return {"policies": (json_rows(pol), policies), "premiums": (json_rows(pre), premiums),
-            "claims": (json_rows(cla), claims), "underwriting": (json_rows(und), underwriting),
-            "visits": (json_rows(vis), visits)}
+    grids = {"policies": (pol, policies), "premiums": (pre, premiums), "claims": (cla, claims),
+             "underwriting": (und, underwriting), "visits": (vis, visits)}
+    return {name: (rows, _fit(rows, columns)) for name, (rows, columns) in
+            ((name, (json_rows(frame), columns)) for name, (frame, columns) in grids.items())}
 
 
 # --- profile, relations, gaps, events --------------------------------------------------------------------
@@ -257,31 +297,39 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
     month = premiums["due_date"].dt.to_period("M").dt.to_timestamp()
     frame = premiums.assign(month=month)
     fig = go.Figure()
+    hover = f"%{{x|{DATE_TICKS[lang]}}}<br>%{{fullData.name}}: %{{y:,.2f}} {t('customer.yuan', lang)}<extra></extra>"
     paid = frame[frame["state"] == "paid"]
     for kind, colour in KIND_COLOURS.items():
         part = paid[paid["kind"] == kind].groupby("month")["amount"].sum()
         if len(part):
-            fig.add_bar(x=part.index, y=part.values, name=t(f"customer.kind.{kind}", lang), marker_color=colour)
+            fig.add_bar(x=part.index, y=part.values, name=t(f"customer.kind.{kind}", lang), marker_color=colour,
+                        hovertemplate=hover)
     for state, colour, symbol in (("missed", MISSED_COLOUR, "x"), ("outstanding", OUTSTANDING_COLOUR, "circle-open")):
         part = frame[frame["state"] == state].groupby("month")["amount"].sum()
         if len(part):
             fig.add_scatter(x=part.index, y=part.values, mode="markers", name=t(f"customer.{state}", lang),
-                            marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 2, "color": colour}})
-    fig.update_layout(barmode="stack", bargap=0.15)
-    fig.update_yaxes(title=t("customer.col.amount", lang), tickformat=",.0f")
+                            marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 2, "color": colour}},
+                            hovertemplate=hover)
+    # the legend reads first-year, renewal, then the marks (stacked bars would list them reversed)
+    fig.update_layout(barmode="stack", bargap=0.15, legend={"traceorder": "normal", "orientation": "h", "y": -0.15})
+    fig.update_yaxes(title=_amount_title("customer.col.amount", lang), tickformat=",.0f")
+    fig.update_xaxes(tickformat=DATE_TICKS[lang])
     return fig
 
 
 def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
-    labels = [t(f"customer.part.{p}", lang).replace(" ", "<br>") for p in parts["part"]]  # no slanted labels
+    """Premium down to contribution, one bar a row, each row named with its amount ("佣金 -6,973"): on a
+    phone seven side-by-side labels ran into each other, and amounts beside short bars into the names.
+    Every amount in 元 / CNY, the unit on the axis."""
+    names = [f"{t(f'customer.part.{p}', lang)}  <b>{_yuan(v)}</b>" for p, v in zip(parts["part"], parts["amount"])]
     fig = go.Figure(go.Waterfall(
-        x=labels, y=parts["amount"], measure=["relative"] * (len(parts) - 1) + ["total"],
-        text=[_money(v, lang) for v in parts["amount"]], textposition="outside", cliponaxis=False,
+        orientation="h", y=names, x=parts["amount"], measure=["relative"] * (len(parts) - 1) + ["total"],
+        hovertemplate=f"%{{y}}<br>%{{x:,.2f}} {t('customer.yuan', lang)}<extra></extra>",
         increasing={"marker": {"color": "#20c997"}}, decreasing={"marker": {"color": "#fa5252"}},
         totals={"marker": {"color": "#4c6ef5"}}, connector={"line": {"color": "#adb5bd"}}))
-    fig.update_yaxes(tickformat=",.0f")
-    fig.update_xaxes(tickangle=0)
-    fig.update_layout(showlegend=False, margin={"t": 30})
+    fig.update_xaxes(title=_amount_title("customer.col.amount", lang), tickformat=",.0f", nticks=5, automargin=True)
+    fig.update_yaxes(autorange="reversed", automargin=True)  # premium on top, contribution at the foot
+    fig.update_layout(showlegend=False, margin={"t": 10, "r": 20})
     return fig
 
 
@@ -290,9 +338,12 @@ def _whale_figure(rank: Rank, lang: str) -> go.Figure:
     fig.add_scatter(x=rank.curve["customer_share"], y=rank.curve["contribution_share"], mode="lines",
                     name=t("customer.curve", lang), line={"color": "#4c6ef5"})
     fig.add_scatter(x=[rank.top_share], y=[rank.cumulative_share], mode="markers+text", name=t("customer.this_customer", lang),
-                    text=[t("customer.this_customer", lang)], textposition="bottom center",
+                    text=[t("customer.this_customer", lang)], cliponaxis=False,
+                    # beside the mark near either end, so the label stays inside the chart
+                    textposition="middle right" if rank.top_share < 0.15 else
+                    "middle left" if rank.top_share > 0.85 else "bottom center",
                     marker={"color": MISSED_COLOUR, "size": 12})
-    fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%")
+    fig.update_xaxes(title=t("customer.curve_x", lang), tickformat=".0%", range=[0, 1.02], dtick=0.1)  # to 100%
     fig.update_yaxes(title=t("customer.curve", lang), tickformat=".0%")
     fig.update_layout(showlegend=False)
     return fig

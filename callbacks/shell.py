@@ -5,10 +5,10 @@ URL's language and global filters: the header, the user badge and the filter bar
 in-page navigation that changes only the page's own parameters costs them no request."""
 from __future__ import annotations
 
-import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx
 
 from layouts.i18n import normalise_language, t
+from layouts.pages import nav_pages
 from layouts.url_query import query_of
 
 clientside_callback(
@@ -20,6 +20,15 @@ clientside_callback(
     Input("lang-switch", "value"),
     State("shell-keys", "data"),
     State("shell-query", "data"),
+)
+
+# <html lang> and the tab's title follow the page and the language, on every client-side navigation
+clientside_callback(
+    ClientsideFunction("shell", "title"),
+    Output("shell-title", "data"),
+    Input("url", "pathname"),
+    Input("lang-switch", "value"),
+    State("shell-keys", "data"),
 )
 
 
@@ -35,7 +44,7 @@ clientside_callback(
 def shell_texts(shared):
     """The header in the URL's language; the page links keep the global filters and the language."""
     lang = normalise_language(query_of(shared).get("lang"))
-    pages = list(dash.page_registry.values())
+    pages = nav_pages()
     names = [t(page["name"], lang) for page in pages]
     hrefs = [page["relative_path"] + (shared or "") for page in pages]
     return t("app.title", lang), t("app.subtitle", lang), names, hrefs, names, hrefs

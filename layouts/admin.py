@@ -13,6 +13,9 @@ from layouts.i18n import grid_options, normalise_language, t
 
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "rows", "detail", "address")
 USER_COLUMNS = ("username", "display_name", "role", "scope", "state")
+# long sentences (an export's filters, a scope) wrap onto more lines rather than hide behind a scroll
+WRAPPED = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.5", "paddingTop": "6px",
+                                                                 "paddingBottom": "6px"}}
 
 
 def is_admin() -> bool:
@@ -24,7 +27,8 @@ def _grid(grid_id: str, columns, lang: str, **extra) -> dag.AgGrid:
         id=grid_id,
         rowData=[],
         columnDefs=[{"field": c, "headerName": t(f"admin.col.{c}", lang), **extra.get(c, {})} for c in columns],
-        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        # columns share the width; names, ids and times stay whole on a line (a phone scrolls sideways)
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 140},
         dashGridOptions=grid_options(lang, pagination=True, paginationPageSize=20, domLayout="autoHeight",
                                      tooltipShowDelay=300),
         className="ag-theme-quartz",
@@ -46,20 +50,24 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             dmc.Group(
                 [
                     dmc.TextInput(id="admin-actor", label=t("admin.filter_actor", lang), value=query.get("actor", ""),
-                                  debounce=400, w=200),
+                                  debounce=400, w=200, maw="100%"),
                     dmc.MultiSelect(id="admin-action", label=t("admin.filter_action", lang), value=actions,
                                     data=[{"value": a, "label": t(f"action.{a}", lang)} for a in ACTIONS],
-                                    clearable=True, w=360),
+                                    clearable=True, w=300, maw="100%"),
                     dmc.DatePickerInput(id="admin-dates", type="range", label=t("admin.filter_dates", lang),
-                                        valueFormat="YYYY-MM-DD", clearable=True, value=[], w=260),
+                                        valueFormat="YYYY-MM-DD", clearable=True, value=[], w=260, maw="100%"),
                 ],
                 align="flex-end",
             ),
             dmc.Text(id="admin-shown", size="sm", c="dimmed"),
-            _grid("admin-audit-grid", AUDIT_COLUMNS, lang,
-                  detail={"flex": 1, "minWidth": 320, "tooltipField": "detail"}, at={"minWidth": 220}),
+            _grid("admin-audit-grid", AUDIT_COLUMNS, lang, detail={"flex": 4, "minWidth": 300, **WRAPPED},
+                  at={"minWidth": 215}, target={"flex": 1.5, **WRAPPED},
+                  rows={"type": "rightAligned", "filter": "agNumberColumnFilter", "valueFormatter":
+                        {"function": "params.value == null ? '' : d3.format(',')(params.value)"}}),
             dmc.Title(t("admin.users", lang), order=4),
-            _grid("admin-users-grid", USER_COLUMNS, lang),
+            _grid("admin-users-grid", USER_COLUMNS, lang, scope={"flex": 3, "minWidth": 240, **WRAPPED},
+                  display_name={"minWidth": 180},
+                  state={"minWidth": 160, **WRAPPED}),
         ],
         gap="sm",
     )

@@ -114,7 +114,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "customer.col.lead_source": {"zh": "线索来源", "en": "Lead source"},
     "customer.col.outcome": {"zh": "结果", "en": "Outcome"},
     "customer.col.customer_id": {"zh": "客户编号", "en": "Customer id"},
-    "customer.kind.first_year": {"zh": "首年保费", "en": "First-year"},
-    "customer.kind.renewal": {"zh": "续期保费", "en": "Renewal"},
-    "customer.kind.single": {"zh": "趸交保费", "en": "Single"},
+    "customer.kind.first_year": {"zh": "首年保费", "en": "First-year premium"},
+    "customer.kind.renewal": {"zh": "续期保费", "en": "Renewal premium"},
+    "customer.kind.single": {"zh": "趸交保费", "en": "Single premium"},
+    # amounts on this page are in yuan, and say so in every axis title and money column's header
+    "customer.yuan": {"zh": "元", "en": "CNY"},
+    "customer.in_yuan": {"zh": "{name}（元）", "en": "{name} (CNY)"},
 }

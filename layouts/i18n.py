@@ -13,6 +13,11 @@ DEFAULT_LANGUAGE = "zh"
 MESSAGES: dict[str, dict[str, str]] = {
     "app.title": {"zh": "保险分析立方", "en": "PolicyCube"},
     "app.subtitle": {"zh": "寿险分析型CRM", "en": "Life insurance analytical CRM"},
+    # shell: the page for an unknown address (layouts/not_found.py); its name titles the browser tab too
+    "notfound.title": {"zh": "页面不存在", "en": "Page not found"},
+    "notfound.text": {"zh": "这个地址没有对应的页面：可能是地址输入有误，或链接已失效。",
+                      "en": "No page lives at this address: it may be mistyped, or the link is out of date."},
+    "notfound.home": {"zh": "← 返回经营总览", "en": "← Back to the overview"},
     "nav.overview": {"zh": "经营总览", "en": "Overview"},
     "theme.toggle": {"zh": "切换深色/浅色主题", "en": "Toggle dark/light theme"},
     "lang.label": {"zh": "语言", "en": "Language"},

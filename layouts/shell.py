@@ -10,6 +10,7 @@ from layouts.admin import is_admin
 from layouts.filter_bar import filter_bar
 from layouts.filter_state import DATE_KEYS, FILTER_KEYS
 from layouts.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from layouts.pages import browser_texts, nav_pages
 
 THEME = {
     "primaryColor": "indigo",
@@ -29,7 +30,7 @@ def _nav_links(lang: str, role: str) -> list:
             fw=500,
             display="none" if page["module"] == "admin" and not is_admin() else None,
         )
-        for page in dash.page_registry.values()
+        for page in nav_pages()
     ]
 
 
@@ -64,10 +65,12 @@ def shell() -> dmc.MantineProvider:
                 dmc.Group(
                     [
                         _narrow_menu(lang),
-                        dmc.Title(t("app.title", lang), order=3, id="app-title", style={"whiteSpace": "nowrap"}),
-                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="lg"),
+                        # a smaller title on a phone leaves room for the language, theme and sign-out
+                        dmc.Title(t("app.title", lang), order=3, id="app-title", fz={"base": "md", "sm": "xl"},
+                                  style={"whiteSpace": "nowrap"}),
+                        dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="xl"),
                     ],
-                    gap="sm",
+                    gap="xs",
                     wrap="nowrap",
                 ),
                 dmc.Group(_nav_links(lang, "nav-link"), id="nav-links", gap="lg", visibleFrom="sm", wrap="nowrap"),
@@ -79,16 +82,17 @@ def shell() -> dmc.MantineProvider:
                             data=[{"value": "zh", "label": "中文"}, {"value": "en", "label": "English"}],
                             size="xs",
                         ),
-                        dmc.Switch(id="theme-switch", label="☾", size="md", checked=False),
+                        dmc.Switch(id="theme-switch", label="☾", size="sm", checked=False),
                         *_user_area(),
                     ],
-                    gap="sm",
+                    gap=6,
                     wrap="nowrap",
                 ),
             ],
             justify="space-between",
+            gap="xs",
             h="100%",
-            px="md",
+            px={"base": "xs", "sm": "md"},
             wrap="nowrap",
         )
     )
@@ -100,8 +104,10 @@ def shell() -> dmc.MantineProvider:
                 # what assets/shell.js keeps when it derives `shell-query` from the URL: the parameters
                 # every page shares (they stay in the URL from page to page), the default language first
                 dcc.Store(id="shell-keys", data={"shared": [*FILTER_KEYS, *DATE_KEYS],
-                                                 "languages": sorted(LANGUAGES, key=lambda x: x != DEFAULT_LANGUAGE)}),
+                                                 "languages": sorted(LANGUAGES, key=lambda x: x != DEFAULT_LANGUAGE),
+                                                 **browser_texts()}),
                 dcc.Store(id="shell-query"),
+                dcc.Store(id="shell-title"),  # the tab's title shell.js set: page and language
                 header,
                 dmc.AppShellMain([filter_bar(), html.Div(dash.page_container, id="page-wrapper")]),
             ],

@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 # one result cache for all workers: a view one worker drew is a cache read for the others
 export POLICYCUBE_CACHE_TYPE="${POLICYCUBE_CACHE_TYPE:-FileSystemCache}"
 export POLICYCUBE_CACHE_DIR="${POLICYCUBE_CACHE_DIR:-data/warehouse/.cache}"
-exec .venv/bin/gunicorn app:server \
-    --workers "${WORKERS:-4}" --threads "${THREADS:-4}" \
-    --bind "${HOST:-127.0.0.1}:${PORT:-8050}" \
-    --timeout 120 --access-logfile -
+# HOST, PORT, the timeout and the start-up line: scripts/gunicorn_conf.py, shared with `make run`
+exec .venv/bin/gunicorn app:server --config scripts/gunicorn_conf.py \
+    --workers "${WORKERS:-4}" --threads "${THREADS:-4}" --access-logfile -

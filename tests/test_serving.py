@@ -3,6 +3,7 @@ user (the workers share the session key), and refuses it to anyone else."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,3 +85,34 @@ def test_every_page_is_served_by_several_gunicorn_workers(gunicorn_url, signed_i
     dependencies = signed_in.get(gunicorn_url + "/_dash-dependencies", timeout=10)
     assert dependencies.status_code == 200
     assert any("lang-switch" in str(dep) for dep in dependencies.json())
+
+
+def test_make_run_serves_with_gunicorn_and_stops_cleanly_on_ctrl_c(demo_warehouse, tmp_path):
+    """`make run`'s command (scripts/run.sh): the start-up line once it listens, the sign-in page, no
+    development-server warning, and Ctrl+C (SIGINT to the terminal's process group) ends it cleanly."""
+    port = _free_port()
+    env = dict(os.environ, POLICYCUBE_DATA=str(demo_warehouse), POLICYCUBE_ACCESS_DB=str(tmp_path / "access.sqlite"),
+               PORT=str(port), HOST="127.0.0.1", PYTHONUNBUFFERED="1")
+    server = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    try:
+        ready = f"PolicyCube: open http://127.0.0.1:{port}/ in your browser (Ctrl+C stops)"
+        for line in server.stdout:  # blocks until the server prints; a server that dies ends the loop
+            lines.append(line)
+            if line.strip() == ready:
+                break
+        else:
+            pytest.fail("make run ended before its start-up line:\n" + "".join(lines))
+        login = requests.get(f"http://127.0.0.1:{port}/login", timeout=20)
+        assert login.status_code == 200 and "login-username" in login.text
+        os.killpg(server.pid, signal.SIGINT)
+        rest, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    output = "".join(lines) + rest
+    assert server.returncode == 0, output
+    assert "development server" not in output.lower()
+    assert "Traceback" not in output and "Error" not in output, output

@@ -50,6 +50,37 @@ def _grid(duo, name: str, fields: list[str]) -> list[tuple]:
     return _same(tuple(row.get(f) for f in fields) for row in rows)
 
 
+def _texts(duo, selector: str) -> list[str]:
+    """The text a person reads in each element, top to bottom, spaces collapsed (SVG keeps them)."""
+    return [" ".join(text.split()) for text in duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(e => [e.getBoundingClientRect().top, e.textContent]).sort((a, b) => a[0] - b[0]).map(p => p[1]);",
+        selector)]
+
+
+def _cut_texts(duo) -> list[str]:
+    """Grid cells and headers whose text does not fit and is shown cut to "…"."""
+    return duo.driver.execute_script("""
+        return Array.from(document.querySelectorAll(
+            '#customer-content .ag-cell, #customer-content .ag-cell-value, #customer-content .ag-header-cell-text'))
+          .filter(e => e.textContent && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);""")
+
+
+def _reads_right(duo, lang: str, premium: float, contribution: float) -> None:
+    """The waterfall's rows, axis and the premium chart's legend and axis, as they read on screen."""
+    names = {"zh": ("保费", "贡献", "金额（元）", ["首年保费", "续期保费"]),
+             "en": ("Premium", "Contribution", "Amount (CNY)", ["First-year premium", "Renewal premium"])}[lang]
+    duo.wait_for_contains_text("#customer-waterfall .xtitle", names[2], timeout=30)
+    rows = _texts(duo, "#customer-waterfall .ytick text")
+    assert rows[0] == f"{names[0]} {premium:,.0f}" and rows[-1] == f"{names[1]} {contribution:,.0f}", rows
+    assert _texts(duo, "#customer-payments-chart .ytitle") == [names[2]]
+    legend = _texts(duo, "#customer-payments-chart .legendtext")
+    assert legend[:2] == names[3], legend
+    content = duo.find_element("#customer-content").text
+    assert not re.search(r"\b(nan|None|NaN|undefined)\b", content)
+    assert _cut_texts(duo) == []
+
+
 def test_known_customer_lists_exactly_their_records(dashboard, demo_warehouse):
     [(cid,)] = _rows(demo_warehouse, KNOWN_CUSTOMER)
     dashboard.driver.get(f"{dashboard.server_url}/customer?id={cid}")
@@ -88,15 +119,37 @@ def test_known_customer_lists_exactly_their_records(dashboard, demo_warehouse):
                 WHERE p.customer_id = $1 AND f.paid_date IS NOT NULL),
                (SELECT sum(contribution) FROM mart_customer_month WHERE customer_id = $1)""", [cid])
     bars = dashboard.driver.execute_script(
-        "const g = document.querySelector('#customer-waterfall .js-plotly-plot'); return Array.from(g._fullData[0].y);")
+        "const g = document.querySelector('#customer-waterfall .js-plotly-plot'); return Array.from(g._fullData[0].x);")
     assert bars[0] == pytest.approx(premium, abs=0.01) and bars[-1] == pytest.approx(contribution, abs=0.01)
+    _reads_right(dashboard, "zh", premium, contribution)
+
+    # labels, not codes: each policy's status and each event's type as dim_code names them
+    statuses = _rows(path, """SELECT d.name_zh FROM fact_policy p JOIN dim_code d
+                              ON d.kind = 'policy_status' AND d.code = CAST(p.status AS VARCHAR) WHERE p.customer_id = ?""", [cid])
+    assert sorted(_texts(dashboard, "#customer-content .ag-cell[col-id=status_label]")) == sorted(s for (s,) in statuses)
+    kinds = {k for (k,) in _rows(path, """SELECT d.name_zh FROM fact_service_event e JOIN dim_code d
+                                          ON d.kind = 'event_type' AND d.code = CAST(e.event_type AS VARCHAR)
+                                          WHERE e.customer_id = ?""", [cid])}
+    titles = _texts(dashboard, "#customer-events .mantine-Timeline-itemTitle")
+    assert len(titles) == len(events) and {title.split(" ", 1)[1] for title in titles} == kinds
     assert not console_errors(dashboard)
     screenshot(dashboard, "customer_zh")
+    dashboard.driver.set_window_size(390, 844)
+    dashboard.wait_for_contains_text("#customer-waterfall .xtitle", "金额（元）")
+    assert _cut_texts(dashboard) == []  # a phone scrolls a grid sideways rather than cutting an id
+    assert dashboard.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(dashboard, "customer_narrow_zh", width=390)
+    dashboard.driver.set_window_size(1280, 900)
 
     click_label(dashboard, "English")
     dashboard.wait_for_contains_text("#customer-rank", "Contribution rank", timeout=30)
     assert f"id={cid}" in dashboard.driver.current_url and "lang=en" in dashboard.driver.current_url
+    _reads_right(dashboard, "en", premium, contribution)
     screenshot(dashboard, "customer_en")
+    dashboard.driver.set_window_size(390, 844)
+    dashboard.wait_for_contains_text("#customer-waterfall .xtitle", "Amount (CNY)")
+    assert _cut_texts(dashboard) == []
+    screenshot(dashboard, "customer_narrow_en", width=390)
 
 
 def test_search_suggests_and_opens_a_customer_and_unknown_ids_say_so(dashboard, demo_warehouse):
