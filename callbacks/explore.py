@@ -118,6 +118,7 @@ def draw_explore(query):
         spec = state.spec(cube_filters(EXPLORE_CUBE, current_filters(query)))
         frame = engine().query(spec)
         definition = cube_by_name(EXPLORE_CUBE).measure(state.measure)
+        name = definition.label_zh if lang == "zh" else definition.label_en   # the axis title, with its unit
         chart = state.chart
         if chart == "pie" and not definition.additive:
             notices.append(t("explore.pie_needs_additive", lang))
@@ -131,11 +132,11 @@ def draw_explore(query):
             rows, columns, options = _grid(frame, level, state.measure, lang)
         elif state.comparing():
             keys, labels, series = _compared(frame, state, lang)
-            figure = charts.compare_bars(keys, labels, series, definition.fmt, lang)
+            figure = charts.compare_bars(keys, labels, series, definition.fmt, name, lang)
             rows, columns, options = _compare_grid(keys, labels, series, state.measure, lang)
         else:
             figure = charts.measure_chart(chart, body[level].astype(str), body[f"{level}|{lang}"], body[state.measure],
-                                          definition.fmt, lang)
+                                          definition.fmt, name, lang)
             rows, columns, options = _grid(frame, level, state.measure, lang)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("explore query failed")

@@ -89,9 +89,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overview.this_period": {"zh": "本期", "en": "This period"},
     "overview.last_period": {"zh": "上年同期", "en": "A year earlier"},
     "overview.change": {"zh": "同比变动", "en": "Change YoY"},
-    "overview.pp": {"zh": "个百分点", "en": " pp"},
     "overview.growth": {"zh": "增长最快", "en": "Fastest growing"},
     "overview.decline": {"zh": "下降最多", "en": "Largest decline"},
+    # charts: units, tooltips and cross-filter (issue 14)
+    "overview.slowest": {"zh": "增长最慢", "en": "Slowest growing"},
+    "overview.no_movers": {"zh": "没有其他省份", "en": "No other provinces"},
+    "overview.click_hint": {
+        "zh": "点击渠道、地区、省份即按其筛选本页；浏览器“后退”可返回。",
+        "en": "Click a channel, region or province to filter the page to it; the browser's Back button returns.",
+    },
     "kpi.written_premium": {"zh": "保费收入", "en": "Written premium"},
     "kpi.fyp": {"zh": "首年保费", "en": "First-year premium"},
     "kpi.renewal_premium": {"zh": "续期保费", "en": "Renewal premium"},
