@@ -156,6 +156,55 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
     return fig
 
 
+# The smallest plot area labels must fit in (a 390 px phone); a wider screen only adds room.
+LABEL_AREA_PX = (250, 280)
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
+def _text_px(label: str) -> float:
+    """Width of a label at font size 11: CJK characters are about twice as wide as Latin ones."""
+    return sum(11.5 if ord(ch) >= 0x2E80 else 6.5 for ch in label)
+
+
+def padded_range(values: pd.Series, pad: float = 0.1) -> list[float]:
+    """An axis range around `values` with room for bubbles at both ends."""
+    low, high = float(values.min()), float(values.max())
+    margin = (high - low) * pad or abs(high) * pad or 1.0
+    return [low - margin, high + margin]
+
+
+def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series, x_range: list[float],
+                 y_range: list[float]) -> dict:
+    """Where each point's name can go (a Plotly textposition) without running into a name already
+    placed or another bubble, biggest `sizes` first, in the smallest plot the chart meets (axes fixed
+    at `x_range`, `y_range`); None where it fits nowhere (the tooltip still names it). Keys are the
+    series' index."""
+    width, height = LABEL_AREA_PX
+    to_px = [(values.astype(float) - low) / ((high - low) or 1.0) * size
+             for values, (low, high), size in ((x, x_range, width), (y, y_range, height))]
+    largest = float(sizes.max()) or 1.0
+    # a bubble's diameter is 48 px at the largest size (the quadrant's sizeref), 4 px at the least
+    radius = {i: max(2.0, 24 * (float(sizes[i]) / largest) ** 0.5) for i in sizes.index}
+    bubbles = {i: (to_px[0][i] - r, to_px[1][i] - r, to_px[0][i] + r, to_px[1][i] + r) for i, r in radius.items()}
+    placed: list[tuple[float, float, float, float]] = []
+    places: dict = {}
+    for i in sizes.sort_values(ascending=False, kind="stable").index:
+        cx, cy = to_px[0][i], to_px[1][i]
+        # 4 px spare all round the text
+        w, h, r = _text_px(str(labels[i])) + 8, 22.0, 2 + radius[i]
+        obstacles = placed + [box for j, box in bubbles.items() if j != i]
+        boxes = {"top center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
+                 "bottom center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
+                 "middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
+                 "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2)}
+        places[i] = next((pos for pos in LABEL_POSITIONS if not any(
+            boxes[pos][0] < b[2] and b[0] < boxes[pos][2] and boxes[pos][1] < b[3] and b[1] < boxes[pos][3]
+            for b in obstacles)), None)
+        if places[i]:
+            placed.append(boxes[places[i]])
+    return places
+
+
 AXIS_FORMATS = {"pct": ".1%", "int": ",.0f", "float": ",.2f"}
 
 
