@@ -152,7 +152,7 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
         fig.update_xaxes(ticksuffix="%", zeroline=True, rangemode="tozero", row=row, col=1)
     # one axis title, under the lower group: above it, it would run into the lower group's title
     fig.update_xaxes(title=numbers.titled(t("overview.change", lang), "%", lang), row=2, col=1)
-    fig.update_layout(showlegend=False)
+    fig.update_layout(showlegend=False, margin={"t": 64})   # the upper group's title below the mode bar
     return fig
 
 

@@ -153,6 +153,36 @@ def test_clicking_a_province_filters_the_page_and_back_returns(dashboard, demo_w
     assert console_errors(dashboard) == []
 
 
+def test_clicking_a_channel_slice_filters_the_page(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/?lang=en")
+    _wait_for_overview(dashboard)
+    start, end = _oracle_period()
+    slices = dashboard.driver.execute_script(
+        "const d = document.querySelector('#overview-channels .js-plotly-plot')._fullData[0];"
+        "return {keys: Array.from(d.customdata).map(c => c[1]), values: Array.from(d.values)};")
+    key = slices["keys"][slices["values"].index(max(slices["values"]))]
+    name, premium = _sql(demo_warehouse, """
+        SELECT c.name_en, sum(pr.amount) FROM fact_premium pr JOIN fact_policy p USING (policy_id)
+        JOIN dim_channel c ON c.channel_code = p.channel_code WHERE pr.paid_date BETWEEN ? AND ? AND c.channel_code = ?
+        GROUP BY 1""", [start, end, key]).iloc[0]
+    label = next(e for e in dashboard.driver.find_elements("css selector", "#overview-channels .slicetext")
+                 if e.text.startswith(name))   # the slice's own name, drawn inside it
+    tooltip = _hover_text(dashboard, label)
+    assert "This period" in tooltip and "A year earlier" in tooltip and "Change YoY" in tooltip
+    ActionChains(dashboard.driver).move_to_element(label).click().perform()
+    dashboard._wait_for(lambda d: f"channel={key}" in d.current_url, timeout=30, msg="the click set no filter")
+    size, unit = (1e9, "B") if premium >= 1e9 else (1e6, "M")
+    dashboard.wait_for_text_to_equal(CARD, f"{premium / size:,.2f}{unit} CNY", timeout=30)
+    dashboard.driver.set_window_size(390, 900)
+    dashboard.driver.execute_script("document.getElementById('theme-switch').click()")
+    dashboard._wait_for(lambda d: d.execute_script(
+        "return document.documentElement.getAttribute('data-mantine-color-scheme')") == "dark", timeout=10,
+        msg="the page did not switch to the dark scheme")
+    _wait_for_overview(dashboard)
+    screenshot(dashboard, "overview_filtered_dark_narrow_en", width=390)
+    assert console_errors(dashboard) == []
+
+
 @pytest.mark.parametrize("lang, title", [("zh", "下载图表为PNG格式"), ("en", "Download plot as a PNG")])
 def test_mode_bar_speaks_the_page_language(dashboard, lang, title):
     dashboard.driver.get(dashboard.server_url + ("/?lang=en" if lang == "en" else "/"))
