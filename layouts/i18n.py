@@ -85,7 +85,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overview.trend": {"zh": "月度保费趋势：首年与续期（对比去年）", "en": "Monthly premium: first-year and renewal, against last year"},
     "overview.channel_mix": {"zh": "渠道结构（保费收入）", "en": "Channel mix (written premium)"},
     "overview.by_region": {"zh": "各地区及省份保费收入", "en": "Written premium by region and province"},
-    "overview.movers": {"zh": "省份同比变动：增长最快与下降最多", "en": "Provinces: top and bottom movers year over year"},
+    "overview.movers": {"zh": "省份保费同比变动", "en": "Provinces: written premium against a year earlier"},
     "overview.this_period": {"zh": "本期", "en": "This period"},
     "overview.last_period": {"zh": "上年同期", "en": "A year earlier"},
     "overview.change": {"zh": "同比变动", "en": "Change YoY"},

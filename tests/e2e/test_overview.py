@@ -55,6 +55,12 @@ def _wait_for_overview(duo) -> None:
     duo.wait_for_contains_text(CARD, ".", timeout=30)
     for graph in CHARTS:
         duo.wait_for_element(f"#{graph} .main-svg", timeout=30)
+        # drawn with its data (not the empty figure a graph starts with) and no longer loading
+        duo._wait_for(lambda d, g=graph: d.execute_script(
+            f"const g = document.querySelector('#{g} .js-plotly-plot');"
+            "return !!(g && g._fullData && g._fullData.length && g._fullData[0].customdata)"
+            f" && !document.querySelector('#{g}').closest('[data-dash-is-loading]');"), timeout=30,
+            msg=f"{graph} was not drawn")
 
 
 def _hover_text(duo, element) -> str:
@@ -181,6 +187,23 @@ def test_clicking_a_channel_slice_filters_the_page(dashboard, demo_warehouse):
     _wait_for_overview(dashboard)
     screenshot(dashboard, "overview_filtered_dark_narrow_en", width=390)
     assert console_errors(dashboard) == []
+
+
+def test_clicking_a_region_in_the_treemap_filters_the_page(dashboard, demo_warehouse):
+    dashboard.driver.get(dashboard.server_url + "/")
+    _wait_for_overview(dashboard)
+    start, end = _oracle_period()
+    regions = _sql(demo_warehouse, """
+        SELECT r.region_code, r.name_zh, sum(pr.amount) AS premium FROM fact_premium pr JOIN fact_policy p USING (policy_id)
+        JOIN dim_branch b ON b.branch_id = p.branch_id JOIN dim_city c ON c.city_code = b.city_code
+        JOIN dim_province v ON v.province_code = c.province_code JOIN dim_region r ON r.region_code = v.region_code
+        WHERE pr.paid_date BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY 3 DESC""", [start, end])
+    code, name, premium = regions.iloc[0]
+    header = next(e for e in dashboard.driver.find_elements("css selector", "#overview-regions .slicetext")
+                  if e.text == name)   # the region's name on its tile
+    ActionChains(dashboard.driver).move_to_element(header).click().perform()
+    dashboard._wait_for(lambda d: f"region={code}" in d.current_url, timeout=30, msg="the click set no filter")
+    dashboard.wait_for_text_to_equal(CARD, _yi(premium), timeout=30)
 
 
 @pytest.mark.parametrize("lang, title", [("zh", "下载图表为PNG格式"), ("en", "Download plot as a PNG")])
