@@ -94,7 +94,7 @@ def share_donut(keys: pd.Series, labels: pd.Series, values: pd.Series, prior: pd
     fig = go.Figure(go.Pie(
         labels=labels, values=values, hole=0.5, sort=False,
         customdata=[[filter_key, str(k), *_compared_text(v, p, lang)] for k, v, p in zip(keys, values, prior)],
-        textposition="inside", insidetextorientation="horizontal", texttemplate="%{label}<br>%{percent:.1%}",
+        textposition="inside", texttemplate="%{label}<br>%{percent:.1%}",
         hovertemplate=_compared_hover(lang, "%{label} (%{percent:.1%})", first=2)))
     # small slices would be unreadable inside: their names stay in the legend below
     fig.update_layout(uniformtext={"minsize": 10, "mode": "hide"})

@@ -97,15 +97,15 @@ def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
     steps = analysis.waterfall_steps(row)
     amounts = [value for _, value in steps] + [float(row["contribution"])]
     divisor, unit = numbers.money_scale(amounts, lang)
-    places = 2 if divisor > 1 else 0
     labels = [t(f"contribution.part.{name}", lang) for name, _ in steps] + [t("contribution.part.contribution", lang)]
     fig = go.Figure(go.Waterfall(
         orientation="h", y=labels, x=[a / divisor for a in amounts], measure=["relative"] * len(steps) + ["total"],
-        text=[f"{a / divisor:{'+' if i < len(steps) else ''},.{places}f}" for i, a in enumerate(amounts)],
-        textposition="auto", hovertext=[numbers.compact(a, lang) for a in amounts],
+        # each amount in its own unit: a small step in the axis's unit would read 0.00
+        text=[("+" if i < len(steps) and a > 0 else "") + numbers.compact(a, lang) for i, a in enumerate(amounts)],
+        textposition="auto",
         increasing={"marker": {"color": "#2f9e44"}}, decreasing={"marker": {"color": "#e03131"}},
         totals={"marker": {"color": "#4c6ef5"}}, connector={"line": {"color": "#adb5bd", "dash": "dot"}},
-        hovertemplate="%{y}: %{hovertext}<extra></extra>",
+        hovertemplate="%{y}: %{text}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title=numbers.titled(t("contribution.waterfall.amount", lang), unit, lang),
@@ -139,14 +139,11 @@ def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
             hovertemplate=(f"<b>%{{hovertext}}</b><br>{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}{yuan}<br>"
                            f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}{yuan}<br>"
                            f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}{people}<extra></extra>"))
-    # the averages are named in the axis titles: written on the plot they ran into the bubbles' names
-    average = t("contribution.quadrant.avg", lang)
+    # the averages' amounts are written above the chart: on the plot they ran into the bubbles' names
     fig.add_hline(y=q.contribution_per_customer, line={"dash": "dash", "color": "#868e96"})
     fig.add_vline(x=q.cost_per_customer, line={"dash": "dash", "color": "#868e96"})
-    fig.update_xaxes(title=f"{t('contribution.quadrant.x', lang)} · {average} {numbers.compact(q.cost_per_customer, lang)}",
-                     tickformat=",.0f", range=x_range)
-    fig.update_yaxes(title=f"{t('contribution.quadrant.y', lang)} · {average} "
-                           f"{numbers.compact(q.contribution_per_customer, lang)}", tickformat=",.0f", range=y_range)
+    fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f", range=x_range)
+    fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f", range=y_range)
     fig.update_layout(margin={"t": 24, "b": 70})
     return fig
 
@@ -409,6 +406,7 @@ def draw_waterfall(query):
 
 @callback(
     Output("contribution-quadrant", "figure"),
+    Output("contribution-quadrant-averages", "children"),
     Output("contribution-policy", "rowData"),
     Output("contribution-policy", "columnDefs"),
     Output("contribution-policy", "dashGridOptions"),
@@ -431,12 +429,15 @@ def draw_segments(query):
     except Exception as error:
         log.exception("contribution segments failed")
         not_kept()
-        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, no_update, "",
+        return (charts.message_figure(t("state.error", lang, detail=error)), "", [], [], no_update, no_update, "",
                 "#", "#", "#")
     options, style = _policy_size(len(rows), lang)
     figure = quadrant_figure(q, lang) if len(q.members) else charts.message_figure(t("state.empty", lang))
     spec = queries.spec(s.filters, analysis.QUADRANT_MEASURES, [state.dimension], totals=True)
-    return (figure, rows, columns, options, style, _policy_summary(policy, lang), export_href("contribution", spec, lang),
+    averages = t("contribution.quadrant.averages", lang, contribution=numbers.compact(q.contribution_per_customer, lang),
+                 cost=numbers.compact(q.cost_per_customer, lang))
+    return (figure, averages, rows, columns, options, style, _policy_summary(policy, lang),
+            export_href("contribution", spec, lang),
             export_href("contribution", spec, lang, "records"),
             _href("policy", queries.spec(s.filters, rows=[state.dimension]), lang, adopt=state.adoption))
 

@@ -146,6 +146,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                            data=_level_options(lang), w=260),
             ], justify="space-between", align="flex-end"),
             dmc.Text(t("contribution.quadrant.hint", lang), size="sm", c="dimmed"),
+            dmc.Text(id="contribution-quadrant-averages", size="sm"),
             _graph("contribution-quadrant", lang, 460),
             export_links("contribution-quadrant", lang),
         ]),

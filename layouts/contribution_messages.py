@@ -48,7 +48,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contribution.quadrant_dim": {"zh": "象限与服务策略的细分维度", "en": "Segments of the quadrant and service policy"},
     "contribution.quadrant.x": {"zh": "人均服务成本（元）", "en": "Cost to serve per customer (CNY)"},
     "contribution.quadrant.y": {"zh": "人均贡献（元）", "en": "Contribution per customer (CNY)"},
-    "contribution.quadrant.avg": {"zh": "公司平均", "en": "Company average"},
+    "contribution.quadrant.averages": {"zh": "公司平均：人均贡献 {contribution}，人均服务成本 {cost}。",
+                                       "en": "Company averages per customer: contribution {contribution}, cost to serve {cost}."},
     "contribution.quadrant.hint": {
         "zh": "气泡大小＝客户数；虚线为公司平均（公司合计÷公司客户数）。",
         "en": "Bubble size = customers; dashed lines at the company averages (company total ÷ company customers).",
