@@ -138,6 +138,16 @@ def test_growers_and_fallers_are_two_groups_equal_to_the_raw_tables(dashboard, d
     assert traces[0]["x"] == pytest.approx(list(grew["change"] * 100), rel=1e-9)
     titles = [e.text for e in dashboard.driver.find_elements("css selector", "#overview-movers .annotation-text")]
     assert titles[:2] == ["增长最快", "下降最多" if (fell["change"] < 0).any() else "增长最慢"]
+    dashboard.driver.set_window_size(390, 900)   # a phone: the two groups stay apart, the title clear
+    dashboard._wait_for(lambda d: d.execute_script(
+        "return document.querySelector('#overview-movers .main-svg').getBoundingClientRect().width") < 390,
+        timeout=10, msg="the movers chart did not fit the narrow screen")
+    boxes = dashboard.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#overview-movers .annotation-text, #overview-movers .ytick text'))"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; });")
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    screenshot(dashboard, "overview_narrow_zh", width=390)
 
 
 def test_clicking_a_province_filters_the_page_and_back_returns(dashboard, demo_warehouse):
