@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -228,3 +229,7 @@ def test_mode_bar_speaks_the_page_language(dashboard, lang, title):
     download = buttons[titles.index(title)]
     dashboard._wait_for(lambda d: download.is_displayed(), timeout=10, msg="the mode bar stayed hidden")
     assert not dashboard.driver.find_elements("css selector", "#overview-trend .modebar-btn--logo")
+    ActionChains(dashboard.driver).move_to_element(download).click().perform()
+    png = Path(dashboard.download_path) / "policycube_overview-trend.png"
+    dashboard._wait_for(lambda d: png.exists() and png.stat().st_size > 0, timeout=30, msg="no PNG was downloaded")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
