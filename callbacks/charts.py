@@ -127,11 +127,13 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
     one above the other (never one list): the `each_side` largest changes, then the `each_side`
     smallest of the rest, titled 增长最慢 when none of them fell. Bars in %, growth green and decline
     red; customdata (filter key, member key, tooltip lines) for the cross-filter click."""
-    changed = frame.assign(_change=[numbers.relative_change(v, p) for v, p in zip(frame[value], frame[f"{value}__prior"])])
+    changes = [numbers.relative_change(v, p) for v, p in zip(frame[value], frame[f"{value}__prior"])]
+    changed = frame.assign(_change=changes)
     changed = changed[changed["_change"].map(lambda c: not numbers.missing(c))]
     top = changed.nlargest(each_side, "_change")
     bottom = changed.drop(top.index).nsmallest(each_side, "_change")
-    groups = (("overview.growth", top), ("overview.decline" if (bottom["_change"] < 0).any() else "overview.slowest", bottom))
+    lower = "overview.decline" if (bottom["_change"] < 0).any() else "overview.slowest"
+    groups = (("overview.growth", top), (lower, bottom))
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
                         subplot_titles=[f"<b>{t(title, lang)}</b>" for title, _part in groups])
     for row, (title, part) in enumerate(groups, start=1):

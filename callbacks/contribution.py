@@ -136,7 +136,8 @@ def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
             textfont={"size": 11},
             marker={"size": part["customers"], "sizemode": "area", "sizeref": 2.0 * largest / 48 ** 2, "sizemin": 4,
                     "color": colour, "opacity": 0.7, "line": {"width": 1, "color": "white"}},
-            hovertemplate=(f"<b>%{{hovertext}}</b><br>{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}{yuan}<br>"
+            hovertemplate=(f"<b>%{{hovertext}}</b><br>"
+                           f"{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}{yuan}<br>"
                            f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}{yuan}<br>"
                            f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}{people}<extra></extra>"))
     # the averages' amounts are written above the chart: on the plot they ran into the bubbles' names

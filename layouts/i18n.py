@@ -126,10 +126,6 @@ GRID_TEXT = {
 }
 
 
-# Plotly's mode bar speaks only English and the CSV links already export every chart: leave it out.
-GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
-
-
 # Each analytical page keeps its own texts beside its layout; one catalogue serves them all.
 for _page_messages in (contribution_messages, agents_messages, customer_messages, admin_messages):
     MESSAGES.update(_page_messages.MESSAGES)
