@@ -40,6 +40,21 @@ pio.templates["policycube"] = TEMPLATE
 pio.templates.default = "policycube"
 
 
+# Plotly's own month ticks under the zh-CN locale read "一 2024" (its short month names are 一, 二 …):
+# a date axis names days, months and years the page's way, whatever the zoom.
+DATE_TICKS = {
+    "zh": ((None, "M1", "%Y年%-m月%-d日"), ("M1", "M12", "%Y年%-m月"), ("M12", None, "%Y年")),
+    "en": ((None, "M1", "%-d %b %Y"), ("M1", "M12", "%b %Y"), ("M12", None, "%Y")),
+}
+
+
+def date_axis(fig: go.Figure, lang: str) -> go.Figure:
+    """`fig`'s x axis (dates) in the page's language: 2026年3月 / Mar 2026, its tooltips to the day."""
+    stops = DATE_TICKS["zh" if lang == "zh" else "en"]
+    return fig.update_xaxes(tickformatstops=[{"dtickrange": [low, high], "value": fmt} for low, high, fmt in stops],
+                            hoverformat=stops[0][2])
+
+
 def message_figure(text: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})

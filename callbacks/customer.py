@@ -269,7 +269,7 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
                             marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 2, "color": colour}})
     fig.update_layout(barmode="stack", bargap=0.15)
     fig.update_yaxes(title=t("customer.col.amount", lang), tickformat=",.0f")
-    return fig
+    return charts.date_axis(fig, lang)
 
 
 def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
