@@ -63,11 +63,9 @@ def message_figure(text: str) -> go.Figure:
     return fig
 
 
-def _compared_text(value, prior, lang: str, rate: bool = False) -> list[str]:
-    """A member's tooltip lines on a page that compares: this period, a year earlier, the change."""
-    shown = numbers.percent(value) if rate else numbers.compact(value, lang)
-    before = numbers.percent(prior) if rate else numbers.compact(prior, lang)
-    return [shown, before, numbers.change(value, prior, lang, rate=rate)]
+def _compared_text(value, prior, lang: str) -> list[str]:
+    """An amount's tooltip lines on a page that compares: this period, a year earlier, the change."""
+    return [numbers.compact(value, lang), numbers.compact(prior, lang), numbers.change(value, prior, lang)]
 
 
 def _compared_hover(lang: str, title: str = "%{label}", first: int = 0) -> str:
