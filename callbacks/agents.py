@@ -252,7 +252,7 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: st
 
 def trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
     """The agent's visits and closes per month as bars, first-year premium as a line on its own axis."""
-    divisor, unit = charts.MONEY_UNIT[lang]
+    divisor, unit = numbers.money_scale(frame["fyp_sold"], lang)
     months = [charts.month_label(key, lang) for key in frame["time.month"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(x=months, y=frame["visits"], name=t("agents.detail.visits", lang))

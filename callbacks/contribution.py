@@ -67,7 +67,7 @@ def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go
     fig = go.Figure()
     fig.add_scatter(x=[0.0, *(curve["customer_share"] * 100)], y=[0.0, *(curve["contribution_share"] * 100)],
                     mode="lines", name=t("contribution.whale.curve", lang), line={"color": "#4c6ef5", "width": 3},
-                    hovertemplate="%{x:.1f}% → %{y:.1f}%<extra></extra>")
+                    hovertemplate=t("contribution.whale.hover", lang) + "<extra></extra>")
     peak_x = s.peak_customer_share * 100
     if s.loss_customers:
         fig.add_vrect(x0=peak_x, x1=100, fillcolor="#e03131", opacity=0.08, line_width=0)
@@ -84,70 +84,81 @@ def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go
                     textposition=["middle right", "bottom right", "top center"],
                     marker={"size": 10, "color": ["#fab005", "#fd7e14", "#e03131"]},
                     hovertemplate="%{text}<extra></extra>")
-    fig.update_xaxes(title=t("contribution.whale.x", lang), range=[0, 100], ticksuffix="%")
+    fig.update_xaxes(title=t("contribution.whale.x", lang), range=[0, 100], dtick=20, ticksuffix="%")
     fig.update_yaxes(title=t("contribution.whale.y", lang), ticksuffix="%", rangemode="tozero",
                      range=[0, max(105.0, s.peak_share * 100 + 8)])
-    fig.update_layout(showlegend=False)
+    fig.update_layout(showlegend=False, margin={"r": 28})   # room for the last tick, 100%
     return fig
 
 
 def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
-    divisor, unit = charts.MONEY_UNIT[lang]
+    """Premium down to contribution as horizontal steps, top to bottom: the part names sit on the
+    axis and each amount beside its bar, so nothing overlaps on a phone either."""
     steps = analysis.waterfall_steps(row)
+    amounts = [value for _, value in steps] + [float(row["contribution"])]
+    divisor, unit = numbers.money_scale(amounts, lang)
     labels = [t(f"contribution.part.{name}", lang) for name, _ in steps] + [t("contribution.part.contribution", lang)]
-    values = [value / divisor for _, value in steps] + [float(row["contribution"]) / divisor]
     fig = go.Figure(go.Waterfall(
-        x=labels, y=values, measure=["relative"] * len(steps) + ["total"],
-        text=[f"{v:+,.0f}" if i < len(steps) else f"{v:,.0f}" for i, v in enumerate(values)], textposition="outside",
+        orientation="h", y=labels, x=[a / divisor for a in amounts], measure=["relative"] * len(steps) + ["total"],
+        # each amount in its own unit: a small step in the axis's unit would read 0.00
+        text=[("+" if i < len(steps) and a > 0 else "") + numbers.compact(a, lang) for i, a in enumerate(amounts)],
+        textposition="auto",
         increasing={"marker": {"color": "#2f9e44"}}, decreasing={"marker": {"color": "#e03131"}},
         totals={"marker": {"color": "#4c6ef5"}}, connector={"line": {"color": "#adb5bd", "dash": "dot"}},
-        hovertemplate=f"%{{x}}: %{{y:,.0f}} {unit}<extra></extra>", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    fig.update_yaxes(title=unit, tickformat=",.0f")
-    fig.update_layout(showlegend=False, margin={"t": 30})
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title=numbers.titled(t("contribution.waterfall.amount", lang), unit, lang),
+                     tickformat=charts.MONEY_TICKS)
+    fig.update_layout(showlegend=False)
     return fig
 
 
 def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
-    members = q.members
+    """One bubble per member; names only where they fit beside their bubble (the rest on hover)."""
+    yuan, people = ("元", "人") if lang == "zh" else (" CNY", "")
+    members = q.members.reset_index(drop=True)
     fig = go.Figure()
     largest = float(members["customers"].max()) if len(members) else 1.0
+    x_range, y_range = (charts.padded_range(members[c]) if len(members) else [0, 1]
+                        for c in ("cost_per_customer", "contribution_per_customer"))
+    places = charts.label_places(members["cost_per_customer"], members["contribution_per_customer"],
+                                 members[f"label_{lang}"], members["customers"], x_range, y_range)
     for name, colour in QUADRANT_COLOURS.items():
         part = members[members["quadrant"] == name]
         if part.empty:
             continue
         fig.add_scatter(
             x=part["cost_per_customer"], y=part["contribution_per_customer"], mode="markers+text",
-            text=part[f"label_{lang}"], textposition="top center", customdata=part[["key", "customers"]].to_numpy(),
-            name=t(f"contribution.q.{name}", lang), textfont={"size": 11},
+            text=[label if places[i] else "" for i, label in zip(part.index, part[f"label_{lang}"])],
+            textposition=[places[i] or "top center" for i in part.index], hovertext=part[f"label_{lang}"],
+            customdata=part[["key", "customers"]].to_numpy(), name=t(f"contribution.q.{name}", lang),
+            textfont={"size": 11},
             marker={"size": part["customers"], "sizemode": "area", "sizeref": 2.0 * largest / 48 ** 2, "sizemin": 4,
                     "color": colour, "opacity": 0.7, "line": {"width": 1, "color": "white"}},
-            hovertemplate=(f"%{{text}}<br>{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}<br>"
-                           f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}<br>"
-                           f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}<extra></extra>"))
-    average = t("contribution.quadrant.avg", lang)
-    fig.add_hline(y=q.contribution_per_customer, line={"dash": "dash", "color": "#868e96"},
-                  annotation_text=f"{average} {q.contribution_per_customer:,.0f}", annotation_position="top right")
-    fig.add_vline(x=q.cost_per_customer, line={"dash": "dash", "color": "#868e96"},
-                  annotation_text=f"{average} {q.cost_per_customer:,.0f}", annotation_position="bottom right")
-    fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f")
-    fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f")
+            hovertemplate=(f"<b>%{{hovertext}}</b><br>"
+                           f"{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}{yuan}<br>"
+                           f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}{yuan}<br>"
+                           f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}{people}<extra></extra>"))
+    # the averages' amounts are written above the chart: on the plot they ran into the bubbles' names
+    fig.add_hline(y=q.contribution_per_customer, line={"dash": "dash", "color": "#868e96"})
+    fig.add_vline(x=q.cost_per_customer, line={"dash": "dash", "color": "#868e96"})
+    fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f", range=x_range)
+    fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f", range=y_range)
     fig.update_layout(margin={"t": 24, "b": 70})
     return fig
 
 
 def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
-    divisor, unit = charts.MONEY_UNIT[lang]
+    divisor, unit = numbers.money_scale(-summary["contribution"], lang)
     labels = [t(f"contribution.reason.{r}", lang) for r in summary["reason"]]
+    text = [f"{numbers.compact(-v, lang)} · {t('contribution.reasons.people', lang, n=numbers.integer(n))}"
+            for v, n in zip(summary["contribution"], summary["customers"])]
     fig = go.Figure(go.Bar(
         x=-summary["contribution"] / divisor, y=labels, orientation="h", marker_color="#e03131",
-        customdata=summary["customers"], textposition="auto",
-        text=[f"{numbers.compact(-v, lang)} · {t('contribution.reasons.people', lang, n=numbers.integer(n))}"
-              for v, n in zip(summary["contribution"], summary["customers"])],
-        hovertemplate=f"%{{y}}: %{{x:,.0f}} {unit}, %{{customdata:,}} {t('contribution.reasons.customers', lang)}"
-                      "<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=t("contribution.reasons.loss", lang, unit=unit), tickformat=",.0f")
+        textposition="auto", text=text, hovertemplate="%{y}: %{text}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title=t("contribution.reasons.loss", lang, unit=unit), tickformat=charts.MONEY_TICKS)
     return fig
 
 
@@ -158,9 +169,11 @@ def _text_column(field: str, header: str, **extra) -> dict:
 
 def _number(field: str, fmt: str, lang: str, header: str | None = None) -> dict:
     """A number column that shares the width (these grids hold many columns side by side) but
-    keeps a whole amount in yuan readable."""
-    return number_column(field, header or t(f"contribution.col.{field}", lang), fmt,
-                         minWidth=135 if fmt == "money" else 110, flex=1)
+    keeps a whole amount in yuan readable; an amount's header names the unit (元 / CNY)."""
+    header = header or t(f"contribution.col.{field}", lang)
+    if fmt == "money":
+        header = numbers.titled(header, numbers.money_scale(0, lang)[1], lang)
+    return number_column(field, header, fmt, minWidth=135 if fmt == "money" else 110, flex=1)
 
 
 def tiers_grid(frame: pd.DataFrame, lang: str) -> tuple[list, list, dict]:
@@ -332,9 +345,10 @@ def draw_whale(query):
                 charts.message_figure(message), "#", "#")
     if s.widened:
         notices.append(t("contribution.months_widened", lang, start=s.start or "…", end=s.end or "…"))
-    values = {"contribution": numbers.compact(summary.contribution, lang), "customers": numbers.integer(summary.customers),
+    values = {"contribution": numbers.compact(summary.contribution, lang),
+              "customers": numbers.integer(summary.customers, "人", lang),
               "top20": numbers.percent(summary.top20_share), "top30": numbers.percent(summary.top30_share),
-              "loss_customers": numbers.integer(summary.loss_customers),
+              "loss_customers": numbers.integer(summary.loss_customers, "人", lang),
               "giveback": numbers.compact(-summary.loss_contribution, lang)}
     share = summary.loss_customers / summary.customers if summary.customers else float("nan")
     notes = {"loss_customers": t("contribution.kpi.of_customers", lang, share=numbers.percent(share)),
@@ -393,6 +407,7 @@ def draw_waterfall(query):
 
 @callback(
     Output("contribution-quadrant", "figure"),
+    Output("contribution-quadrant-averages", "children"),
     Output("contribution-policy", "rowData"),
     Output("contribution-policy", "columnDefs"),
     Output("contribution-policy", "dashGridOptions"),
@@ -415,12 +430,15 @@ def draw_segments(query):
     except Exception as error:
         log.exception("contribution segments failed")
         not_kept()
-        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, no_update, "",
+        return (charts.message_figure(t("state.error", lang, detail=error)), "", [], [], no_update, no_update, "",
                 "#", "#", "#")
     options, style = _policy_size(len(rows), lang)
     figure = quadrant_figure(q, lang) if len(q.members) else charts.message_figure(t("state.empty", lang))
     spec = queries.spec(s.filters, analysis.QUADRANT_MEASURES, [state.dimension], totals=True)
-    return (figure, rows, columns, options, style, _policy_summary(policy, lang), export_href("contribution", spec, lang),
+    averages = t("contribution.quadrant.averages", lang, contribution=numbers.compact(q.contribution_per_customer, lang),
+                 cost=numbers.compact(q.cost_per_customer, lang))
+    return (figure, averages, rows, columns, options, style, _policy_summary(policy, lang),
+            export_href("contribution", spec, lang),
             export_href("contribution", spec, lang, "records"),
             _href("policy", queries.spec(s.filters, rows=[state.dimension]), lang, adopt=state.adoption))
 

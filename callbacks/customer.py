@@ -313,8 +313,7 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
     # the legend reads first-year, renewal, then the marks (stacked bars would list them reversed)
     fig.update_layout(barmode="stack", bargap=0.15, legend={"traceorder": "normal", "orientation": "h", "y": -0.15})
     fig.update_yaxes(title=_amount_title("customer.col.amount", lang), tickformat=",.0f")
-    fig.update_xaxes(tickformat=DATE_TICKS[lang])
-    return fig
+    return charts.date_axis(fig, lang)
 
 
 def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:

@@ -85,15 +85,17 @@ def _difference_text(value, additive: bool, lang: str) -> str:
     return signed_percent(value) if additive else t("explore.points", lang, value=f"{value * 100:+.1f}")
 
 
-def _compare_figure(chart: str, keys, labels, series: dict, fmt: str, lang: str) -> go.Figure:
+def _compare_figure(chart: str, keys, labels, series: dict, fmt: str, name: str, lang: str) -> go.Figure:
     """The segments in the chosen chart type: grouped bars, one line each, or one pie each."""
-    bars = charts.compare_bars(keys, labels, series, fmt, lang)
+    bars = charts.compare_bars(keys, labels, series, fmt, name, lang)
     if chart == "line":
         return go.Figure([go.Scatter(x=b.x, y=b.y, name=b.name, customdata=b.customdata, mode="lines+markers",
-                                     hovertemplate=b.hovertemplate) for b in bars.data], layout=bars.layout)
+                                     hovertext=b.hovertext, hovertemplate=b.hovertemplate) for b in bars.data],
+                         layout=bars.layout)
     if chart == "pie":
         width = 1 / len(bars.data)
-        pies = [go.Pie(labels=b.x, values=b.y, customdata=b.customdata, hole=0.4, sort=False, title=b.name,
+        pies = [go.Pie(labels=b.x, values=b.y, customdata=b.customdata, hovertext=b.hovertext, hole=0.4, sort=False,
+                       title=b.name,
                        domain={"x": [i * width + 0.02, (i + 1) * width - 0.02]}, texttemplate="%{percent}",
                        hovertemplate=b.hovertemplate.replace("%{x}", "%{label}").replace("%{y", "%{value"))
                 for i, b in enumerate(bars.data)]
@@ -182,6 +184,7 @@ def draw_explore(query):
         spec = state.spec(cube_filters(EXPLORE_CUBE, current_filters(query)))
         frame = engine().query(spec)
         definition = cube_by_name(EXPLORE_CUBE).measure(state.measure)
+        name = definition.label_zh if lang == "zh" else definition.label_en   # the axis title, with its unit
         chart = state.chart
         if chart == "pie" and not definition.additive:
             notices.append(t("explore.pie_needs_additive", lang))
@@ -196,12 +199,12 @@ def draw_explore(query):
             rows, columns, options = _grid(frame, level, state.measure, lang)
         elif state.comparing():
             keys, labels, series, sums = _compared(frame, state, lang)
-            figure = _compare_figure(chart, keys, labels, series, definition.fmt, lang)
+            figure = _compare_figure(chart, keys, labels, series, definition.fmt, name, lang)
             rows, columns, options = _compare_grid(keys, labels, series, sums, state.measure, lang)
             summary = _compare_summary(sums, state.measure, lang)
         else:
             figure = charts.measure_chart(chart, body[level].astype(str), body[f"{level}|{lang}"], body[state.measure],
-                                          definition.fmt, lang)
+                                          definition.fmt, name, lang)
             rows, columns, options = _grid(frame, level, state.measure, lang)
     except Exception as error:  # the page shows a message, never a traceback
         log.exception("explore query failed")

@@ -3,11 +3,10 @@ earlier, under the global filters, from the cube engine."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dash_mantine_components as dmc
-import pandas as pd
-from dash import ALL, Input, Output, callback, ctx
+from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from callbacks import charts
 from callbacks.downloads import export_href
@@ -18,15 +17,16 @@ from cubes.catalog import cube_by_name
 from cubes.periods import is_month_end, months_earlier
 from cubes.rules import load_rules
 from layouts import numbers
-from layouts.filter_state import GLOBAL_FILTERS, FilterState, spec_filters
+from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters
 from layouts.i18n import join_list, normalise_language, t
+from layouts.url_query import query_of
 
 log = logging.getLogger(__name__)
 
 POLICY_KPIS = ("written_premium", "fyp", "renewal_premium", "ape", "loss_ratio", "in_force_at_end")
 CUSTOMER_KPIS = ("contribution", "customers", "vip_customers")
 RATIO_KPIS = {"persistency_13", "loss_ratio"}
-COUNT_KPIS = {"customers", "in_force_at_end", "vip_customers"}
+COUNT_UNITS = {"customers": "人", "in_force_at_end": "件", "vip_customers": "人"}   # written in Chinese only
 MOVERS_EACH_SIDE = 5
 
 
@@ -94,15 +94,18 @@ def kpi_values(s: Slice) -> dict[str, tuple[float, float]]:
 
 
 def _format_kpi(name: str, value: float, prior: float, lang: str) -> tuple[str, dmc.Text]:
-    if name in RATIO_KPIS:
+    rate = name in RATIO_KPIS
+    if rate:
         shown = numbers.percent(value)
-        delta = (value - prior) * 100
-        change, up = f"{delta:+.1f}{t('overview.pp', lang)}", delta >= 0
+    elif name in COUNT_UNITS:
+        shown = numbers.integer(value, COUNT_UNITS[name], lang)
     else:
-        shown = numbers.integer(value) if name in COUNT_KPIS else numbers.compact(value, lang)
-        ratio = (value - prior) / abs(prior) if prior else float("nan")
-        change, up = numbers.signed_percent(ratio), ratio >= 0
-    good = up != (name == "loss_ratio")  # a rising loss ratio is bad news
+        shown = numbers.compact(value, lang)
+    change = numbers.change(value, prior, lang, rate=rate)
+    delta = value - prior if rate else numbers.relative_change(value, prior)
+    if numbers.missing(delta):   # nothing a year earlier: said in grey, neither good nor bad
+        return shown, dmc.Text(f"{t('overview.yoy', lang)} {change}", c="dimmed", size="sm", span=True)
+    good = (delta >= 0) != (name == "loss_ratio")  # a rising loss ratio is bad news
     return shown, dmc.Text(f"{t('overview.yoy', lang)} {change}", c="teal" if good else "red", size="sm", span=True)
 
 
@@ -118,7 +121,7 @@ def chart_specs(s: Slice) -> dict[str, dict]:
         "overview-trend": monthly(),
         "overview-trend-prior": monthly(*s.prior()),
         "overview-channels": {"cube": "policies", "rows": ["channel"], "measures": ["written_premium"],
-                              "filters": s.filters("policies")},
+                              "filters": s.filters("policies"), "compare": "yoy"},
         "overview-regions": provinces,
         "overview-movers": provinces,
     }
@@ -168,9 +171,6 @@ def draw_overview(query):
                 t("state.error", lang, detail=error), False, "", ["#"] * len(ctx.outputs_list[-1]))
 
     cards = [_format_kpi(name, *values[name], lang) for name in names]
-    movers = provinces.dropna(subset=["written_premium__change"]).sort_values("written_premium__change", ascending=False)
-    if len(movers) > 2 * MOVERS_EACH_SIDE:
-        movers = pd.concat([movers.head(MOVERS_EACH_SIDE), movers.tail(MOVERS_EACH_SIDE)])
     empty = charts.message_figure(t("state.empty", lang))
     return (
         t("overview.period", lang, start=s.start, end=s.end),
@@ -178,13 +178,44 @@ def draw_overview(query):
         [shown for shown, _change in cards],
         [change for _shown, change in cards],
         charts.premium_trend(this_period, last_period, lang) if len(this_period) else empty,
-        charts.share_donut(channels[f"channel|{lang}"], channels["written_premium"], lang) if len(channels) else empty,
-        charts.region_treemap(provinces, f"geography.region|{lang}", f"geography.province|{lang}", "written_premium",
-                              lang) if len(provinces) else empty,
-        charts.movers_bar(movers[f"geography.province|{lang}"], movers["written_premium__change"], lang)
-        if len(movers) else empty,
+        charts.share_donut(channels["channel"], channels[f"channel|{lang}"], channels["written_premium"],
+                           channels["written_premium__prior"], "channel", lang) if len(channels) else empty,
+        charts.region_treemap(provinces, "geography.region", "geography.province", "written_premium", lang)
+        if len(provinces) else empty,
+        charts.movers_bars(provinces, "geography.province", f"geography.province|{lang}", "written_premium",
+                           MOVERS_EACH_SIDE, lang) if len(provinces) else empty,
         "",
         True,
         _scope_note(s, lang),
         [export_href("overview", specs[o["id"]["chart"]], lang, o["id"]["kind"]) for o in ctx.outputs_list[-1]],
     )
+
+
+CROSS_FILTER_CHARTS = ("overview-channels", "overview-regions", "overview-movers")
+
+
+def filtered_to(state: FilterState, key: str, member: str) -> FilterState:
+    """`state` with global filter `key` set to the one `member`, every other filter kept."""
+    chosen = {**dict(state.members), key: (member,)}
+    return replace(state, members=tuple((f.key, chosen[f.key]) for f in GLOBAL_FILTERS if f.key in chosen))
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    *[Input(graph, "clickData") for graph in CROSS_FILTER_CHARTS],
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def cross_filter(*clicks_and_search):
+    """A click on a channel, region or province filters the page to it (a global filter in the URL,
+    so the filter bar shows it and Back returns). The charts put (filter key, member key) first in
+    each point's customdata."""
+    *_clicks, search = clicks_and_search
+    points = (ctx.triggered[0]["value"] or {}).get("points") or [{}]
+    data = points[0].get("customdata")
+    keys = {f.key for f in GLOBAL_FILTERS}
+    if not isinstance(data, list) or len(data) < 2 or data[0] not in keys:
+        return no_update
+    state = parse(query_of(search))
+    new = filtered_to(state, data[0], str(data[1]))
+    return no_update if new == state else merge_search(search, new)

@@ -12,7 +12,8 @@ from dash import dcc
 
 from cubes.cube_agents import KPIS
 from layouts.export_links import export_links
-from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
+from layouts.graphs import graph
+from layouts.i18n import grid_options, normalise_language, t
 from layouts.page_header import page_header
 
 PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
@@ -30,10 +31,10 @@ def _kpi_card(name: str, lang: str) -> dmc.Card:
     ], withBorder=True, padding="sm")
 
 
-def _chart_card(graph_id: str, title: str, height: int, *extra) -> dmc.Card:
+def _chart_card(graph_id: str, title: str, lang: str, height: int, *extra) -> dmc.Card:
     return dmc.Card([
         dmc.Text(title, fw=600, mb="xs", id=f"{graph_id}-title"),
-        dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})),
+        dcc.Loading(graph(graph_id, lang, height)),
         *extra,
     ], withBorder=True, padding="sm")
 
@@ -63,7 +64,7 @@ def _detail(lang: str) -> dmc.Card:
         dmc.Text(id="agents-detail-facts", size="sm", c="dimmed"),
         dmc.Box([
             dmc.Text(t("agents.detail.trend", lang), fw=600, mt="sm"),
-            dcc.Loading(dcc.Graph(id="agents-trend", config=GRAPH_CONFIG, style={"height": "300px"})),
+            dcc.Loading(graph("agents-trend", lang, 300)),
             dmc.Text(id="agents-book-title", fw=600, mt="sm", mb="xs"),
             dag.AgGrid(id="agents-book", rowData=[], columnDefs=[],
                        defaultColDef=COLUMN_DEFAULTS,
@@ -102,8 +103,8 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
         ], withBorder=True, padding="sm"),
         _detail(lang),
         dmc.SimpleGrid([
-            _chart_card("agents-funnel", t("agents.funnel", lang), 340),
-            _chart_card("agents-histogram", t("agents.histogram", lang), 340),
+            _chart_card("agents-funnel", t("agents.funnel", lang), lang, 340),
+            _chart_card("agents-histogram", t("agents.histogram", lang), lang, 340),
         ], cols={"base": 1, "md": 2}),
-        _chart_card("agents-compare", "", 420),
+        _chart_card("agents-compare", "", lang, 420),
     ], gap="md")

@@ -23,7 +23,8 @@ from cubes.contribution_analysis import ADOPTION_CHOICES, DEFAULT_ADOPTION, REAS
 from cubes.model import level_ref
 from layouts.cube_labels import level_label
 from layouts.export_links import export_links
-from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
+from layouts.graphs import graph
+from layouts.i18n import grid_options, normalise_language, t
 from layouts.page_header import page_header
 from layouts.url_query import search_with
 
@@ -93,8 +94,8 @@ def _kpi_card(name: str, lang: str) -> dmc.Card:
     ], withBorder=True, padding="sm")
 
 
-def _graph(graph_id: str, height: int) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"}))
+def _graph(graph_id: str, lang: str, height: int) -> dcc.Loading:
+    return dcc.Loading(graph(graph_id, lang, height))
 
 
 def _card(children: list, **style) -> dmc.Card:
@@ -133,10 +134,10 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
     return dmc.Stack([
         *page_header("contribution", query, lang, [_kpi_card(name, lang) for name in KPIS]),
         dmc.SimpleGrid([
-            _card([dmc.Text(t("contribution.whale", lang), fw=600, mb="xs"), _graph("contribution-whale", 420),
+            _card([dmc.Text(t("contribution.whale", lang), fw=600, mb="xs"), _graph("contribution-whale", lang, 420),
                    export_links("contribution-whale", lang)]),
             _card([dmc.Text(id="contribution-waterfall-title", fw=600, mb="xs"), waterfall_controls,
-                   _graph("contribution-waterfall", 350), export_links("contribution-waterfall", lang)]),
+                   _graph("contribution-waterfall", lang, 350), export_links("contribution-waterfall", lang)]),
         ], cols={"base": 1, "md": 2}),
         _card([
             dmc.Group([
@@ -145,7 +146,8 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                            data=_level_options(lang), w=260),
             ], justify="space-between", align="flex-end"),
             dmc.Text(t("contribution.quadrant.hint", lang), size="sm", c="dimmed"),
-            _graph("contribution-quadrant", 460),
+            dmc.Text(id="contribution-quadrant-averages", size="sm"),
+            _graph("contribution-quadrant", lang, 460),
             export_links("contribution-quadrant", lang),
         ]),
         _card([
@@ -170,7 +172,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             dmc.Text(id="contribution-losses-count", size="sm"),
             dmc.Text(t("contribution.losses.rule", lang), size="xs", c="dimmed"),
             dmc.SimpleGrid([
-                _graph("contribution-reasons", 260),
+                _graph("contribution-reasons", lang, 260),
                 dmc.Stack([
                     dmc.Select(id="contribution-reason", label=t("contribution.reason_filter", lang),
                                value=state.reason, clearable=True, placeholder=t("contribution.reason.all", lang),

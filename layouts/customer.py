@@ -8,7 +8,8 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
+from layouts.graphs import graph
+from layouts.i18n import grid_options, normalise_language, t
 
 GRID_TITLES = {"premiums": "customer.payments_grid"}  # other grids: customer.<name>
 GRID_NAMES = ("policies", "premiums", "claims", "underwriting", "visits")
@@ -34,8 +35,6 @@ def _grid(name: str, lang: str) -> dmc.Card:
                  dmc.Text(id={"role": "customer-grid-count", "grid": name}, size="xs", c="dimmed"), grid, export)
 
 
-def _graph(graph_id: str, height: int) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})
 
 
 def layout(lang: str | None = None, **query) -> dmc.Stack:
@@ -58,17 +57,17 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                     [
                         _card("customer.profile", lang, html.Div(id="customer-profile")),
                         dmc.Stack([
-                            _card("customer.contribution", lang, _graph("customer-waterfall", 300)),
+                            _card("customer.contribution", lang, graph("customer-waterfall", lang, 300)),
                             _card("customer.related", lang, html.Div(id="customer-related")),
                         ], gap="md"),
                     ],
                     cols={"base": 1, "lg": 2},
                 ),
                 _card("customer.whale", lang, dmc.Text(id="customer-rank", size="sm"),
-                      dmc.Text(t("customer.rank_scope", lang), size="xs", c="dimmed"), _graph("customer-whale", 300)),
+                      dmc.Text(t("customer.rank_scope", lang), size="xs", c="dimmed"), graph("customer-whale", lang, 300)),
                 _card("customer.gaps", lang, html.Div(id="customer-gaps")),
                 _grid("policies", lang),
-                _card("customer.payments", lang, _graph("customer-payments-chart", 320)),
+                _card("customer.payments", lang, graph("customer-payments-chart", lang, 320)),
                 _grid("premiums", lang),
                 dmc.SimpleGrid([_grid("claims", lang), _grid("underwriting", lang)], cols={"base": 1, "xl": 2}),
                 _card("customer.events", lang, dmc.Text(id="customer-events-count", size="xs", c="dimmed"),

@@ -13,7 +13,8 @@ from cubes.catalog import cube_by_name
 from layouts.cube_labels import level_label
 from layouts.explore_state import CHARTS, EXPLORE_CUBE, TOP_CHOICES, dimensions, levels, measures, parse
 from layouts.export_links import export_links
-from layouts.i18n import GRAPH_CONFIG, grid_options, normalise_language, t
+from layouts.graphs import graph
+from layouts.i18n import grid_options, normalise_language, t
 
 
 def _label(item, lang: str) -> str:
@@ -56,8 +57,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             dmc.Text(t("explore.hint", lang), size="sm", c="dimmed", id="explore-hint"),
             # compare mode: each segment's total and B against A (callbacks/explore.py _compare_summary)
             dmc.Text(id="explore-compare-summary", fw=600),
-            dmc.Card(dcc.Loading(dcc.Graph(id="explore-chart-graph", config=GRAPH_CONFIG,
-                                           style={"height": "420px"})), withBorder=True, padding="sm"),
+            dmc.Card(dcc.Loading(graph("explore-chart-graph", lang, 420)), withBorder=True, padding="sm"),
             export_links("explore", lang),
             dag.AgGrid(
                 id="explore-grid",

@@ -97,13 +97,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overview.trend": {"zh": "月度保费趋势：首年与续期（对比去年）", "en": "Monthly premium: first-year and renewal, against last year"},
     "overview.channel_mix": {"zh": "渠道结构（保费收入）", "en": "Channel mix (written premium)"},
     "overview.by_region": {"zh": "各地区及省份保费收入", "en": "Written premium by region and province"},
-    "overview.movers": {"zh": "省份同比变动：增长最快与下降最多", "en": "Provinces: top and bottom movers year over year"},
+    "overview.movers": {"zh": "省份保费同比变动", "en": "Provinces: written premium against a year earlier"},
     "overview.this_period": {"zh": "本期", "en": "This period"},
     "overview.last_period": {"zh": "上年同期", "en": "A year earlier"},
     "overview.change": {"zh": "同比变动", "en": "Change YoY"},
-    "overview.pp": {"zh": "个百分点", "en": " pp"},
     "overview.growth": {"zh": "增长最快", "en": "Fastest growing"},
     "overview.decline": {"zh": "下降最多", "en": "Largest decline"},
+    # charts: units, tooltips and cross-filter (issue 14)
+    "overview.slowest": {"zh": "增长最慢", "en": "Slowest growing"},
+    "overview.no_movers": {"zh": "没有其他省份", "en": "No other provinces"},
+    "overview.click_hint": {
+        "zh": "点击渠道、地区、省份即按其筛选本页；浏览器“后退”可返回。",
+        "en": "Click a channel, region or province to filter the page to it; the browser's Back button returns.",
+    },
     "kpi.written_premium": {"zh": "保费收入", "en": "Written premium"},
     "kpi.fyp": {"zh": "首年保费", "en": "First-year premium"},
     "kpi.renewal_premium": {"zh": "续期保费", "en": "Renewal premium"},
@@ -133,10 +139,6 @@ GRID_LANGUAGE_OPTIONS = {
            "paginationPanels": ["pageSize", "pageSummary"]},
     "en": {},
 }
-
-
-# Plotly's mode bar speaks only English and the CSV links already export every chart: leave it out.
-GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
 
 
 # Each analytical page keeps its own texts beside its layout; one catalogue serves them all.

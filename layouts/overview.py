@@ -8,7 +8,8 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from layouts.export_links import export_links
-from layouts.i18n import GRAPH_CONFIG, normalise_language, t
+from layouts.graphs import graph
+from layouts.i18n import normalise_language, t
 
 KPI_CARDS = (
     "written_premium", "fyp", "renewal_premium", "ape", "persistency_13",
@@ -33,7 +34,7 @@ def chart_card(graph_id: str, title_key: str, lang: str, height: int = 340) -> d
     return dmc.Card(
         [
             dmc.Text(t(title_key, lang), fw=600, mb="xs"),
-            dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})),
+            dcc.Loading(graph(graph_id, lang, height)),
             export_links(graph_id, lang, chart=True),
         ],
         withBorder=True,
@@ -56,6 +57,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             ),
             dmc.Alert(id="overview-message", color="red", hide=True),
             dmc.Text(id="overview-scope-note", size="sm", c="dimmed"),
+            dmc.Text(t("overview.click_hint", lang), size="sm", c="dimmed", id="overview-hint"),
             dcc.Loading(
                 dmc.SimpleGrid([kpi_card(name) for name in KPI_CARDS], cols={"base": 2, "sm": 3, "lg": 5}, spacing="sm"),
             ),

@@ -123,8 +123,11 @@ def test_segment_waterfall_and_tiers_in_english(dashboard, demo_warehouse):
         "return g && g._fullData && g._fullData.length && g._fullData[0].type === 'waterfall';"), timeout=60,
         msg="no waterfall drawn")
     bars = dashboard.driver.execute_script(
-        "return Array.from(document.querySelector('#contribution-waterfall .js-plotly-plot')._fullData[0].y);")
-    assert bars == pytest.approx([v / 1e6 for v in gold], rel=1e-9)   # M CNY in English
+        "return Array.from(document.querySelector('#contribution-waterfall .js-plotly-plot')._fullData[0].x);")
+    largest = max(abs(v) for v in gold)
+    size, unit = next((s, u) for s, u in ((1e9, "B CNY"), (1e6, "M CNY"), (1e3, "K CNY"), (1, "CNY")) if largest >= s)
+    assert bars == pytest.approx([v / size for v in gold], rel=1e-9)   # one unit for every step, named on the axis
+    assert dashboard.find_element("#contribution-waterfall .xtitle").text == f"Amount ({unit})"
 
     tiers = _sql(demo_warehouse, "SELECT vip_tier::VARCHAR AS tier, count(DISTINCT customer_id) AS n "
                                  "FROM mart_customer_month JOIN dim_customer USING (customer_id) GROUP BY 1")
@@ -144,3 +147,43 @@ def test_segment_waterfall_and_tiers_in_english(dashboard, demo_warehouse):
         timeout=10, msg="the whale curve did not fit the narrow screen")
     screenshot(dashboard, "contribution_dark_narrow_en", width=390)
     assert console_errors(dashboard) == []
+
+
+def _boxes(duo, selector: str) -> list[dict]:
+    """The on-screen boxes of the non-empty texts `selector` finds."""
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).filter(e => e.textContent.trim())"
+        ".map(e => { const r = e.getBoundingClientRect();"
+        " return {text: e.textContent, l: r.left, r: r.right, t: r.top, b: r.bottom}; });", selector)
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_warehouse, width):
+    dashboard.driver.set_window_size(width, 1000)
+    dashboard.driver.get(dashboard.server_url + "/contribution")
+    for graph in ("whale", "waterfall", "quadrant"):
+        dashboard.wait_for_element(f"#contribution-{graph} .main-svg", timeout=60)
+    dashboard._wait_for(lambda d: _boxes(dashboard, "#contribution-quadrant .textpoint"), timeout=60,
+                        msg="the quadrant has no labels")
+    labels = _boxes(dashboard, "#contribution-quadrant .textpoint")
+    assert _overlaps(labels) == []
+    provinces = _sql(demo_warehouse, "SELECT count(DISTINCT province_code) AS n FROM dim_province").iloc[0, 0]
+    assert 3 <= len(labels) <= provinces   # the biggest provinces are named; the rest on hover
+    contribution, cost = _sql(demo_warehouse, "SELECT sum(contribution) / count(DISTINCT customer_id), "
+                                              "sum(cost_to_serve) / count(DISTINCT customer_id) FROM mart_customer_month").iloc[0]
+    assert 1e4 <= contribution < 1e8 and cost < 1e4   # per customer: 万元 and 元
+    assert dashboard.find_element("#contribution-quadrant-averages").text == (
+        f"公司平均：人均贡献 {contribution / 1e4:,.2f}万元，人均服务成本 {cost:,.0f}元。")
+    waterfall = _boxes(dashboard, "#contribution-waterfall .bartext") + _boxes(dashboard, "#contribution-waterfall .ytick text")
+    assert len(waterfall) == 14 and _overlaps(waterfall) == []   # seven steps, each a name and an amount
+    ticks = [b["text"] for b in _boxes(dashboard, "#contribution-whale .xtick text")]
+    assert ticks[-1] == "100%"
+    last = dashboard.driver.execute_script(
+        "const d = document.querySelector('#contribution-whale .js-plotly-plot')._fullData[0]; return d.x[d.x.length - 1];")
+    assert last == pytest.approx(100.0)
+    screenshot(dashboard, f"contribution_labels_{width}", width=width)

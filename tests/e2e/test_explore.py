@@ -39,13 +39,31 @@ def _oracle(path, key: str, where: str = "", params=()) -> dict[str, float]:
     return {str(k): v for k, v in rows}
 
 
+CHINESE_UNITS = {"亿元": 1e8, "万元": 1e4, "元": 1.0}
+
+
+def _axis_unit(duo) -> tuple[str, float]:
+    """The unit the y axis title names, as a reader sees it: 保费收入（万元） -> ('万元', 1e4)."""
+    title = duo.find_element("#explore-chart-graph .ytitle").text
+    unit = title[title.rindex("（") + 1:-1]
+    return unit, CHINESE_UNITS[unit]
+
+
+def _chinese_unit(amounts) -> str:
+    """The unit a Chinese axis takes for these amounts: 亿元 from 1亿, else 万元 from 1万."""
+    largest = max(abs(a) for a in amounts)
+    return next(u for u, size in CHINESE_UNITS.items() if largest >= size)
+
+
 def _bars(duo) -> dict[str, float]:
-    """What the chart draws: member key (customdata) -> value in 万元, decoded by Plotly itself."""
+    """What the chart draws: member key (customdata) -> value in yuan, decoded by Plotly itself and
+    scaled back by the unit its axis title names."""
     trace = duo.driver.execute_script(
         "const g = document.querySelector('#explore-chart-graph .js-plotly-plot');"
         "if (!g || !g._fullData || !g._fullData.length) { return {keys: [], values: []}; }"
         "const d = g._fullData[0]; return {keys: Array.from(d.customdata || []), values: Array.from(d.y || [])};")
-    return dict(zip(trace["keys"], trace["values"]))
+    size = _axis_unit(duo)[1] if trace["keys"] else 1.0
+    return {k: v * size for k, v in zip(trace["keys"], trace["values"])}
 
 
 def _click_first_bar(duo) -> None:
@@ -79,8 +97,9 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
     regions = _oracle(demo_warehouse, "v.region_code")
     shown = _bars(dashboard)
     assert set(shown) == set(regions)
+    assert _axis_unit(dashboard)[0] == _chinese_unit(regions.values())
     for key, value in regions.items():
-        assert shown[key] == pytest.approx(value / 1e4, rel=1e-9)
+        assert shown[key] == pytest.approx(value, rel=1e-9)
 
     top_region = max(regions, key=regions.get)
     _click_first_bar(dashboard)
@@ -90,7 +109,7 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     shown = _bars(dashboard)
     assert set(shown) == set(provinces)
-    assert sum(shown.values()) == pytest.approx(sum(provinces.values()) / 1e4, rel=1e-9)
+    assert sum(shown.values()) == pytest.approx(sum(provinces.values()), rel=1e-9)
     screenshot(dashboard, "explore_drilled_zh")
     _check_exports(dashboard, demo_warehouse, top_region, provinces)
 
@@ -129,10 +148,11 @@ def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehous
         "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
         "t => ({name: t.name, keys: Array.from(t.customdata), values: Array.from(t.y)}));")
     assert [trace["name"] for trace in traces] == ["个人代理", "银保"]
+    size = _axis_unit(dashboard)[1]
     for trace, channel in zip(traces, ("agency", "bancassurance")):
         expected = _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
-        shown = {k: v for k, v in zip(trace["keys"], trace["values"]) if v is not None}
-        assert shown == pytest.approx({k: v / 1e4 for k, v in expected.items()}, rel=1e-9)
+        shown = {k: v * size for k, v in zip(trace["keys"], trace["values"]) if v is not None}
+        assert shown == pytest.approx(expected, rel=1e-9)
     screenshot(dashboard, "explore_compare_zh")
     assert console_errors(dashboard) == []
 
