@@ -284,6 +284,11 @@ IDENTITY = (("id", "agents.col.id", 84, 84), ("branch", "agents.col.branch", 124
             ("team", "agents.col.team", 84, 100))
 
 
+def _with_unit(header: str, fmt: str, lang: str) -> str:
+    """A money column's header names the yuan its cells are written in (元 / CNY)."""
+    return numbers.titled(header, numbers.money_scale(0, lang)[1], lang) if fmt == "money" else header
+
+
 def league_columns(lang: str) -> list[dict]:
     """Narrow enough that the agent (pinned), branch, team and the key KPIs with their indices fit a
     1280 px desktop; the ids are never cut."""
@@ -292,7 +297,7 @@ def league_columns(lang: str) -> list[dict]:
     columns += [{"field": field, "headerName": t(key, lang), "width": zh if lang == "zh" else en, **TEXT_FILTER}
                 for field, key, zh, en in IDENTITY]
     for name, fmt, indexed in LEAGUE:
-        header = t(f"agents.col.{name}", lang)
+        header = _with_unit(t(f"agents.col.{name}", lang), fmt, lang)
         width = {"money": 108, "pct": 84}.get(fmt, 78)  # 3,235,940 and 100.00% whole
         value = number_column(name, header if not indexed else t("agents.col.value", lang), fmt,
                               minWidth=width, width=width, **NUMBER_FILTER)
@@ -355,7 +360,8 @@ def book_columns(lang: str) -> list[dict]:
         {"field": "vip", "headerName": t("agents.book.vip", lang), "width": 110},
         number_column("policies", t("agents.book.policies", lang), "int", minWidth=90, width=100),
         number_column("in_force", t("agents.book.in_force", lang), "int", minWidth=90, width=100),
-        *(number_column(name, t(f"agents.book.{name}", lang), fmt, flex=1) for name, fmt in BOOK_COLUMNS),
+        *(number_column(name, _with_unit(t(f"agents.book.{name}", lang), fmt, lang), fmt, flex=1)
+          for name, fmt in BOOK_COLUMNS),
     ]
 
 

@@ -6,17 +6,12 @@ import math
 
 import pandas as pd
 
-from callbacks.charts import MONEY_UNIT
 from layouts.grid_sort import Sort
+from layouts.numbers import GRID_MONEY, titled
 
 # d3-format in the browser, so the grid keeps raw numbers (sorting and CSV export stay exact).
 NUMBER_FORMATS = {"money": ",.0f", "int": ",.0f", "pct": ".2%", "float": ",.2f"}
-# Money in a page's grid reads in the unit of its charts (万元 / M CNY), named in the header.
-MONEY_DIGITS = ",.2f"
-
-
-def _unit_header(header: str, unit: str, lang: str) -> str:
-    return f"{header}（{unit}）" if lang == "zh" else f"{header} ({unit})"
+MONEY_DIGITS = ",.2f"  # money in a grid's unit (layouts/numbers.py GRID_MONEY), named in the header
 
 
 def number_column(field: str, header: str, fmt: str, lang: str | None = None, **extra) -> dict:
@@ -24,8 +19,8 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
     that language's unit (the header says which); the cells keep the raw amount."""
     pattern, divisor = NUMBER_FORMATS.get(fmt, NUMBER_FORMATS["float"]), 1
     if fmt == "money" and lang is not None:
-        (divisor, unit), pattern = MONEY_UNIT[lang], MONEY_DIGITS
-        header = _unit_header(header, unit, lang)
+        (divisor, unit), pattern = GRID_MONEY["zh" if lang == "zh" else "en"], MONEY_DIGITS
+        header = titled(header, unit, lang)
     scaled = "params.value" if divisor == 1 else f"params.value / {divisor:g}"
     # A minimum width keeps numbers whole on a narrow screen (1,234,567.89 万元; raw yuan are wider):
     # the grid scrolls sideways instead.

@@ -9,8 +9,9 @@
 - Counts are whole numbers, with 人/件 in Chinese where that reads naturally (12,345人).
 - A missing number is "—"; a change with nothing a year earlier says so (去年同期无数据 /
   no data a year earlier), never "nan" or "None".
-Grids keep raw numbers and format them in the browser (callbacks/grids.py); their headers carry the
-unit from `titled` too.
+Grids keep raw numbers and format them in the browser (callbacks/grids.py): a column's rows differ
+by orders of magnitude and are sorted and filtered there, so a grid's money column has one fixed
+unit (`GRID_MONEY`: 万元 / M CNY), named in its header by `titled` too.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ _MONEY_SCALES = {"zh": ((1e8, "亿元"), (1e4, "万元"), (1.0, "元")),
 _POINTS = {"zh": "个百分点", "en": " pp"}
 _NO_PRIOR = {"zh": "去年同期无数据", "en": "no data a year earlier"}
 MISSING = "—"
+GRID_MONEY = {"zh": (1e4, "万元"), "en": (1e6, "M CNY")}  # (divisor, unit) of money columns in grids
 
 
 def missing(value) -> bool:
