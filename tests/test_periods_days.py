@@ -159,3 +159,67 @@ def test_cut_month_policies_of_one_customer(engines, warehouse):  # noqa: F811
     got = engines.query({"cube": "policies", "measures": ["written_premium"], "filters": [BETWEEN]},
                         scope=Scope.of(customer=[customer]))
     assert got["written_premium"].iloc[0] == pytest.approx(amount, rel=1e-9)
+
+
+# --- the period every page shows: presets, parsing, clipping -------------------------------------
+import datetime as dt  # noqa: E402
+
+from layouts.filter_state import parse, preset_of, preset_range, with_period  # noqa: E402
+
+AS_OF, FIRST = dt.date(2026, 10, 31), dt.date(2021, 1, 1)
+
+
+@pytest.mark.parametrize("as_of, key, expected", [
+    (AS_OF, "this_month", ("2026-10-01", "2026-10-31")),
+    (AS_OF, "last_month", ("2026-09-01", "2026-09-30")),
+    (AS_OF, "this_quarter", ("2026-10-01", "2026-10-31")),
+    (AS_OF, "ytd", ("2026-01-01", "2026-10-31")),
+    (AS_OF, "last_year", ("2025-01-01", "2025-12-31")),
+    (AS_OF, "last_12_months", ("2025-11-01", "2026-10-31")),
+    (dt.date(2024, 3, 15), "last_month", ("2024-02-01", "2024-02-29")),
+    (dt.date(2024, 3, 15), "this_quarter", ("2024-01-01", "2024-03-15")),
+    (dt.date(2024, 1, 10), "last_month", ("2023-12-01", "2023-12-31")),
+    (dt.date(2024, 1, 10), "last_12_months", ("2023-02-01", "2024-01-10")),
+])
+def test_presets_are_relative_to_the_as_of_date(as_of, key, expected):
+    assert preset_range(key, as_of) == expected
+
+
+def period(query: dict):
+    state = with_period(parse(query), AS_OF, FIRST)
+    return state.start, state.end, [key for key, _values in state.notes], state.dated
+
+
+def test_no_dates_give_the_year_to_date_and_a_chosen_cut_range_is_kept():
+    assert period({}) == ("2026-01-01", "2026-10-31", [], False)
+    assert period({"from": "2025-03-15", "to": "2025-09-10"}) == ("2025-03-15", "2025-09-10", [], True)
+    assert preset_of("2026-01-01", "2026-10-31", AS_OF) == "ytd"
+    assert preset_of("2025-03-15", "2025-09-10", AS_OF) is None
+
+
+def test_open_ended_ranges_run_to_the_as_of_date_or_from_the_first_of_the_year():
+    assert period({"from": "2026-05-02"})[:2] == ("2026-05-02", "2026-10-31")
+    assert period({"to": "2025-06-30"})[:2] == ("2025-01-01", "2025-06-30")
+
+
+@pytest.mark.parametrize("query, notes", [
+    ({"from": "2025-09-10", "to": "2025-03-15"}, ["period.reversed", "period.default"]),
+    ({"from": "2030-01-01", "to": "2030-06-30"}, ["period.outside", "period.default"]),
+    ({"from": "2027-01-01"}, ["period.outside", "period.default"]),
+    ({"from": "2010-01-01", "to": "2012-12-31"}, ["period.outside", "period.default"]),
+])
+def test_reversed_and_outside_ranges_fall_back_to_the_default_and_say_why(query, notes):
+    assert period(query) == ("2026-01-01", "2026-10-31", notes, True)
+
+
+def test_a_range_partly_outside_the_data_is_clipped_and_says_so():
+    assert period({"from": "2019-06-01", "to": "2027-03-31"}) == (
+        "2021-01-01", "2026-10-31", ["period.clipped_start", "period.clipped_end"], True)
+    state = with_period(parse({"from": "2026-06-01", "to": "2026-12-31"}), AS_OF, FIRST)
+    assert dict(state.notes)["period.clipped_end"] == (("end", "2026-12-31"), ("last", "2026-10-31"))
+
+
+def test_malformed_dates_are_named_and_the_default_is_shown():
+    state = with_period(parse({"from": "2025-13-45", "to": "tomorrow"}), AS_OF, FIRST)
+    assert state.invalid == (("from", "2025-13-45"), ("to", "tomorrow"))
+    assert (state.start, state.end, state.dated) == ("2026-01-01", "2026-10-31", False)
