@@ -5,7 +5,7 @@ import duckdb
 import pytest
 import requests
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ def _grand_total(rows: list[dict]) -> float:
 
 
 def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/pivot")
+    dashboard.driver.get(dashboard.server_url + f"/pivot?{WHOLE_HISTORY}")
     dashboard.wait_for_element('#pivot-grid .ag-cell[col-id="health|written_premium"]', timeout=30)
     _count, total = _oracle(demo_warehouse)
     # the cell can be drawn a moment before the grid holds every row of the answer, grand total included
@@ -78,7 +78,7 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
 
 
 def test_collapsed_english_pivot_shows_region_subtotals_only(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/pivot?lang=en&depth=1&measures=written_premium,loss_ratio")
+    dashboard.driver.get(dashboard.server_url + f"/pivot?lang=en&depth=1&measures=written_premium,loss_ratio&{WHOLE_HISTORY}")
     rows = _wait_for_column(dashboard, "pivot-grid", "__total__|loss_ratio")
     assert {r["_row_depth"] for r in rows} == {0, 1}
     east = next(r for r in rows if r["key0"] == "east")
