@@ -4,11 +4,14 @@ the company, a segment and one customer, with rollups on (the engine must fall b
 and off."""
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pytest
 
 from cubes.engine import Engine
 from cubes.scope import Scope
+from layouts.filter_state import parse, preset_of, preset_range, with_period
 from tests.test_cubes_fixtures import engine, warehouse  # noqa: F401
 
 LOW, HIGH = "2025-03-15", "2025-09-10"  # cuts March (17 of 31 days kept) and September (10 of 30)
@@ -162,10 +165,6 @@ def test_cut_month_policies_of_one_customer(engines, warehouse):  # noqa: F811
 
 
 # --- the period every page shows: presets, parsing, clipping -------------------------------------
-import datetime as dt  # noqa: E402
-
-from layouts.filter_state import parse, preset_of, preset_range, with_period  # noqa: E402
-
 AS_OF, FIRST = dt.date(2026, 10, 31), dt.date(2021, 1, 1)
 
 

@@ -101,6 +101,8 @@ def test_the_picker_speaks_english_with_english_presets(dashboard):
     ahead = _visible(duo, f"//button[contains(@class, '{PICKER}-calendarHeaderControl') and @data-direction='next']")
     assert ahead.get_attribute("data-disabled") == "true" or ahead.get_attribute("disabled")
     screenshot(duo, "dates_picker_en")
+    duo.find_element(".mantine-Drawer-close").click()
+    screenshot(duo, "dates_explore_en_phone", width=390)
 
 
 @pytest.mark.parametrize("query, notice", [
@@ -115,4 +117,5 @@ def test_ranges_typed_in_the_url_that_cannot_be_shown_are_named(dashboard, query
     chip = "期间：2026-06-01 — 2026-10-31" if "2026-06" in query else "期间：2026-01-01 — 2026-10-31（今年以来）"
     duo.wait_for_contains_text("#filter-period-chip", chip, timeout=30)
     assert "cube" not in duo.driver.find_element(By.TAG_NAME, "body").text  # no engine text anywhere
+    screenshot(duo, f"dates_notice_{query[5:15]}_{query[19:29]}_zh", width=390)
     assert console_errors(duo) == []

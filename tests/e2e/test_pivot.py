@@ -54,7 +54,7 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
     rows = _grid_rows(dashboard, "pivot-grid")
     assert _grand_total(rows) == pytest.approx(total, rel=1e-9)
     # the controls' mount values are the URL's state: the page is drawn once, its URL left as typed
-    assert dashboard.driver.current_url == dashboard.server_url + "/pivot"
+    assert dashboard.driver.current_url == dashboard.server_url + f"/pivot?{WHOLE_HISTORY}"
     assert {r["key0"] for r in rows if r["_row_depth"] == 2} == {
         "north", "northeast", "east", "central", "south", "southwest", "northwest"}
     screenshot(dashboard, "pivot_zh")
