@@ -116,7 +116,8 @@ def contribution_cube(rules: Rules) -> Cube:
         ) + tuple(top_share(p) for p in TOP_SHARES),
         scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
         inner_levels={"time.year": DAY, "time.quarter": DAY, "time.month": DAY},
-        inner_table="mart_customer_day",
+        # its months are the month mart's (a month with only a spread has no day rows)
+        inner_table=f"(SELECT month AS {DAY} FROM mart_customer_month)",
         drill_columns=("record_id", "customer_name", "branch_id", "vip_tier", "acquisition_source"),
         row_key="customer_id",  # one row per customer
     )

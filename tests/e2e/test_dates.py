@@ -119,3 +119,12 @@ def test_ranges_typed_in_the_url_that_cannot_be_shown_are_named(dashboard, query
     assert "cube" not in duo.driver.find_element(By.TAG_NAME, "body").text  # no engine text anywhere
     screenshot(duo, f"dates_notice_{query[5:15]}_{query[19:29]}_zh", width=390)
     assert console_errors(duo) == []
+
+
+def test_chips_name_members_outside_the_callers_scope(dashboard_as):
+    duo = dashboard_as("demo-region")  # East China only
+    duo.driver.get(duo.server_url + "/?region=north&channel=agency")
+    duo.wait_for_contains_text("#filter-chips", "大区: 华北", timeout=30)
+    assert "渠道: 个人代理" in duo.find_element("#filter-chips").text
+    assert "north" not in duo.find_element("#filter-chips").text
+    duo.wait_for_contains_text("#filter-notice", "华北 不在您的数据权限范围内", timeout=30)
