@@ -16,8 +16,8 @@ from callbacks.view_cache import memoised_view
 from cubes.catalog import cube_by_name
 from cubes.rules import load_rules
 from layouts.filter_state import (
-    DATE_KEYS, GLOBAL_FILTERS, PRESETS, FilterState, merge_search, parse, preset_of, preset_range, spec_filters, with_period,
-    without_members,
+    DATE_KEYS, GLOBAL_FILTERS, PRESETS, FilterState, merge_search, parse, preset_of, preset_range, spec_filters,
+    with_period, without_members,
 )
 from layouts.i18n import bad_param_notices, join_list, normalise_language, t
 from layouts.url_query import query_of
@@ -150,7 +150,8 @@ def show_filters(shared):
     keys = [output["id"]["key"] for output in ctx.outputs_list[0]]
     levels = {spec.key: spec for spec in GLOBAL_FILTERS}
     options = [[{"value": k, "label": v} for k, v in _member_labels(levels[key].level, lang).items()] for key in keys]
-    notice = " ".join(bad_param_notices(state.invalid, lang) + [t(key, lang, **dict(values)) for key, values in state.notes] + [
+    period_notes = [t(key, lang, **dict(values)) for key, values in state.notes]
+    notice = " ".join(bad_param_notices(state.invalid, lang) + period_notes + [
         t("filter.outside_access", lang, name=t(levels[key].label_key, lang), values=join_list(
             (_member_name(levels[key].level, value, {}, lang) for value in values), lang))
         for key, values in outside_access(state)])

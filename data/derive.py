@@ -17,9 +17,10 @@ Booking conventions (when a flow lands: its day in mart_customer_day, that day's
     claims paid           day of the decision, paid claims only
     acquisition cost      day of issue, per policy by channel
     cost to serve         day of the service event, unit cost of its type and channel
-    investment spread     a monthly accrual, so in the month mart only: month each policy year starts, for policy years that start while the policy
-                          runs (in force: up to the as-of date; otherwise before its status date):
-                          reserve ratio of the product line x premium paid for that policy year and
+    investment spread     a monthly accrual, so in the month mart only: month each policy year
+                          starts, for policy years that start while the policy runs (in force:
+                          up to the as-of date; otherwise before its status date): reserve
+                          ratio of the product line x premium paid for that policy year and
                           earlier x (actual return of the year it starts - guaranteed rate)
 """
 from __future__ import annotations

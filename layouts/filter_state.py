@@ -4,8 +4,9 @@ them into query-spec filters for a cube.
 URL form (every key optional, lists comma-separated):
     ?from=2025-01-01&to=2025-12-31&region=east,north&channel=agency&vip=gold_vip
 Every page shows one period: the URL's dates, checked and clipped to the data (`with_period`), or
-by default the year to date at the data's as-of date. Pure functions of plain data: no Dash, no queries. Member validity is checked by the callback that
-knows the engine; this module only rejects what is malformed.
+by default the year to date at the data's as-of date. Pure functions of plain data: no Dash, no
+queries. Member validity is checked by the callback that knows the engine; this module only
+rejects what is malformed.
 """
 from __future__ import annotations
 
