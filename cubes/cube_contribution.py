@@ -39,7 +39,8 @@ MONTHS_KEPT = f"""months_kept AS (
 
 def per_customer_sql() -> str:
     """Each customer's flows over the kept days: whole months, then the kept days of cut months,
-    then the cut months' accruals in proportion."""
+    then the cut months' accruals in proportion. A customer is in the period with any row of a
+    whole month, a flow on a kept day or an accrual in a cut month."""
     flows = [m for m in MART_MEASURES if m not in ACCRUALS]
     accrued = ", ".join(f"m.{a} * k.kept / k.days AS {a}" for a in ACCRUALS)
     return f"""per_customer AS (
@@ -55,6 +56,7 @@ def per_customer_sql() -> str:
         UNION ALL BY NAME
         SELECT m.customer_id, {accrued}, {" + ".join(f"m.{a} * k.kept / k.days" for a in ACCRUALS)} AS contribution
         FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND 0 < k.kept AND k.kept < k.days
+        WHERE {" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}  -- a cut month's other days do not make a customer
     )
     GROUP BY customer_id
 )"""

@@ -45,7 +45,10 @@ spread AS (
            sum(investment_spread * (least($high, last_day(month)) - greatest($low, month) + 1)
                / (last_day(month) - month + 1)) AS investment_spread
     FROM mart_customer_month
-    WHERE month <= $high AND last_day(month) >= $low GROUP BY 1),
+    WHERE month <= $high AND last_day(month) >= $low
+          -- a customer is in the period with a spread in a cut month, or any record of a whole month
+          AND (investment_spread <> 0 OR (month >= $low AND last_day(month) <= $high))
+    GROUP BY 1),
 everyone AS (SELECT customer_id FROM premium UNION SELECT customer_id FROM claims
              UNION SELECT customer_id FROM acquisition UNION SELECT customer_id FROM service
              UNION SELECT customer_id FROM spread)
