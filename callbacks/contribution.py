@@ -25,7 +25,6 @@ from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
 from cubes.catalog import cube_by_name
 from cubes.export import DECIMALS
-from cubes.rules import load_rules
 from layouts import numbers
 from layouts.contribution import CUBE, KPIS, parse, with_state
 from layouts.filter_state import GLOBAL_FILTERS, spec_filters
@@ -46,18 +45,13 @@ class PageSlice:
     filters: list
     start: str | None
     end: str | None
-    widened: bool               # the URL's dates were widened to whole months
     not_applicable: list[str]   # global filters the customer-grain cube cannot apply
 
 
 def page_slice(query: dict) -> PageSlice:
     state = current_filters(query)
-    start, end = analysis.month_span(state.start, state.end)
-    filters = [f for f in cube_filters(CUBE, state) if f["op"] != "between"]
-    if start or end:
-        filters.append({"dim": "time.month", "op": "between", "values": [start, end]})
-    widened = (start, end) != (state.start, state.end)
-    return PageSlice(filters, start, end, widened, spec_filters(state, cube_by_name(CUBE).level_names)[1])
+    return PageSlice(cube_filters(CUBE, state), state.start, state.end,
+                     spec_filters(state, cube_by_name(CUBE).level_names)[1])
 
 
 # --- figures ----------------------------------------------------------------------------------------
@@ -304,9 +298,7 @@ def _channel_names(lang: str) -> dict[str, str]:
 
 # --- callbacks --------------------------------------------------------------------------------------
 def _period_text(s: PageSlice, lang: str) -> str:
-    if s.start or s.end:
-        return t("contribution.period", lang, start=s.start or "…", end=s.end or "…")
-    return t("contribution.all_time", lang, end=load_rules().as_of.isoformat())
+    return t("contribution.period", lang, start=s.start, end=s.end)
 
 
 def _scope_note(s: PageSlice, lang: str) -> str:
@@ -343,8 +335,6 @@ def draw_whale(query):
         message = t("state.error", lang, detail=error)
         return ("", " ".join(notices), not notices, message, False, "", *["—"] * len(KPIS), *[""] * len(KPIS),
                 charts.message_figure(message), "#", "#")
-    if s.widened:
-        notices.append(t("contribution.months_widened", lang, start=s.start or "…", end=s.end or "…"))
     values = {"contribution": numbers.compact(summary.contribution, lang),
               "customers": numbers.integer(summary.customers, "人", lang),
               "top20": numbers.percent(summary.top20_share), "top30": numbers.percent(summary.top30_share),

@@ -359,7 +359,8 @@ def _rank_text(rank: Rank | None, lang: str) -> str:
 def _notes(query: dict, lang: str) -> tuple[Period, str, list[str]]:
     """The period the history is limited to, the sentence saying so, and notices about filters."""
     state = current_filters(query)
-    period = Period(state.start, state.end)
+    # the customer's whole history unless the URL chose a period (checked and clipped like every page's)
+    period = Period(state.start, state.end) if state.dated else Period()
     if period.limited:
         text = t("customer.period", lang, start=period.start or "…", end=period.end or "…")
     else:

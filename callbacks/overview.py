@@ -15,7 +15,6 @@ from callbacks.filters import current_filters
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
 from cubes.periods import is_month_end, months_earlier
-from cubes.rules import load_rules
 from layouts import numbers
 from layouts.filter_state import GLOBAL_FILTERS, FilterState, merge_search, parse, spec_filters
 from layouts.i18n import join_list, normalise_language, t
@@ -50,20 +49,9 @@ class Slice:
         return spec_filters(self.state, cube_by_name(cube).level_names)[1]
 
 
-def default_period() -> tuple[str, str]:
-    """Year to date at the data's as-of date (its "today", from the company rules)."""
-    as_of = load_rules().as_of
-    return f"{as_of.year}-01-01", as_of.isoformat()
-
-
 def page_slice(state: FilterState) -> Slice:
-    start, end = default_period()
-    if state.end:
-        end = state.end
-        start = state.start or f"{end[:4]}-01-01"
-    elif state.start:
-        start = state.start
-    return Slice(start, end, state)
+    """The period current_filters settled (year to date at the as-of date unless the URL chose one)."""
+    return Slice(state.start, state.end, state)
 
 
 def _policy_kpis(s: Slice) -> dict[str, tuple[float, float]]:

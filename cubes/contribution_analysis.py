@@ -12,7 +12,6 @@ No queries and no Dash here: cubes/contribution_queries.py asks the engine, this
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -200,13 +199,3 @@ def service_policy(q: Quadrant, shift: pd.DataFrame) -> pd.DataFrame:
     out = out.assign(_order=out["quadrant"].map(order))
     return out.sort_values(["_order", "contribution_per_customer"], ascending=[True, False]) \
               .drop(columns="_order").reset_index(drop=True)
-
-
-def month_span(start: str | None, end: str | None) -> tuple[str | None, str | None]:
-    """A date range widened to whole months: the contribution mart is monthly."""
-    first = dt.date.fromisoformat(start).replace(day=1).isoformat() if start else None
-    if not end:
-        return first, None
-    day = dt.date.fromisoformat(end)
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, (following - dt.timedelta(days=1)).isoformat()

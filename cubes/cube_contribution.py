@@ -1,10 +1,16 @@
 """Cube 2: customer contribution (grain: customer).
 
-mart_customer_month (built by data/derive.py) is summed per customer over the months the time
-filters keep; the outer query then groups customers. Because each source row is one customer,
-rank measures (share of contribution from the top N% of customers, share of customers losing
-money) are computed per cell from that cell's own customers, subtotals included. Time is therefore
-a filter here, not a row or column.
+Each customer's flows and contribution are summed over the days the time filters keep; the outer
+query then groups customers. Because each source row is one customer, rank measures (share of
+contribution from the top N% of customers, share of customers losing money) are computed per cell
+from that cell's own customers, subtotals included. Time is therefore a filter here, not a row or
+column.
+
+The time filters are evaluated on days (`{inner_where}` over a column `day`), so any date range
+works. A month the filters keep whole is read from mart_customer_month as it is; a month they cut
+contributes the flows of its kept days (mart_customer_day: premium on its paid day, claims on their
+decision day, commission, acquisition and service cost on their event day) and its monthly accrual,
+the investment spread, in proportion to the month's days kept (10 of 30 days: a third of it).
 """
 from __future__ import annotations
 
@@ -18,17 +24,47 @@ from cubes.sources import CUSTOMER, CUSTOMER_COLUMNS, GEOGRAPHY, as_of_cte
 MART_MEASURES = ("premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
                  "acquisition_cost", "cost_to_serve", "investment_spread", "contribution",
                  "service_events", "complaints")
+ACCRUALS = ("investment_spread",)  # monthly amounts in mart_customer_month only, split by days kept
 TOP_SHARES = (10, 20, 30)
+DAY = "day"  # the column the time filters test, in the calendar and in mart_customer_day
+
+# Per calendar month: its days and the days the time filters keep. kept = days: a whole month.
+MONTHS_KEPT = f"""months_kept AS (
+    SELECT CAST(date_trunc('month', {DAY}) AS DATE) AS month, count(*) AS days,
+           count(*) FILTER (WHERE TRUE {{inner_where}}) AS kept
+    FROM (SELECT date AS {DAY} FROM dim_calendar)
+    GROUP BY ALL
+)"""
+
+
+def per_customer_sql() -> str:
+    """Each customer's flows over the kept days: whole months, then the kept days of cut months,
+    then the cut months' accruals in proportion. A customer is in the period with any row of a
+    whole month, a flow on a kept day or an accrual in a cut month."""
+    flows = [m for m in MART_MEASURES if m not in ACCRUALS]
+    accrued = ", ".join(f"m.{a} * k.kept / k.days AS {a}" for a in ACCRUALS)
+    return f"""per_customer AS (
+    SELECT customer_id, {", ".join(f"coalesce(sum({m}), 0) AS {m}" for m in MART_MEASURES)}
+    FROM (
+        SELECT m.customer_id, {", ".join(f"m.{m}" for m in MART_MEASURES)}
+        FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND k.kept = k.days
+        UNION ALL BY NAME
+        SELECT customer_id, {", ".join(flows)}
+        FROM mart_customer_day
+        WHERE CAST(date_trunc('month', {DAY}) AS DATE) IN (SELECT month FROM months_kept WHERE 0 < kept AND kept < days)
+              {{inner_where}}
+        UNION ALL BY NAME
+        SELECT m.customer_id, {accrued}, {" + ".join(f"m.{a} * k.kept / k.days" for a in ACCRUALS)} AS contribution
+        FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND 0 < k.kept AND k.kept < k.days
+        WHERE {" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}  -- a cut month's other days do not make a customer
+    )
+    GROUP BY customer_id
+)"""
+
 
 def contribution_source(rules: Rules) -> str:
     return f"""
-WITH {as_of_cte(rules)}, {GEOGRAPHY}, {CUSTOMER},
-per_customer AS (
-    SELECT customer_id, {", ".join(f"sum({m}) AS {m}" for m in MART_MEASURES)}
-    FROM mart_customer_month
-    WHERE TRUE {{inner_where}}
-    GROUP BY customer_id
-)
+WITH {as_of_cte(rules)}, {GEOGRAPHY}, {CUSTOMER}, {MONTHS_KEPT}, {per_customer_sql()}
 SELECT m.*, m.customer_id AS record_id, 'customer' AS kind,
        CASE WHEN m.contribution < 0 THEN 1 END AS negative_customer,
        CASE WHEN m.contribution < 0 THEN m.contribution END AS negative_contribution,
@@ -54,7 +90,7 @@ def top_share(percent: int) -> Measure:
 def contribution_cube(rules: Rules) -> Cube:
     return Cube(
         name="contribution", label_zh="客户贡献度", label_en="Customer contribution",
-        grain="customer (summed over the months kept by the time filters)",
+        grain="customer (summed over the days kept by the time filters)",
         source=contribution_source(rules),
         hierarchies=dims.customer_dimensions(rules) + (
             replace(dims.time("月份", "month"), filter_only=True),
@@ -81,8 +117,9 @@ def contribution_cube(rules: Rules) -> Cube:
             sum_of("negative_contribution", "negative_contribution", "负贡献合计", "Contribution lost to negative customers"),
         ) + tuple(top_share(p) for p in TOP_SHARES),
         scope_columns={"region": "region_code", "branch": "branch_id", "customer": "customer_id"},
-        inner_levels={"time.year": "month", "time.quarter": "month", "time.month": "month"},
-        inner_table="mart_customer_month",
+        inner_levels={"time.year": DAY, "time.quarter": DAY, "time.month": DAY},
+        # its months are the month mart's (a month with only a spread has no day rows)
+        inner_table=f"(SELECT month AS {DAY} FROM mart_customer_month)",
         drill_columns=("record_id", "customer_name", "branch_id", "vip_tier", "acquisition_source"),
         row_key="customer_id",  # one row per customer
     )

@@ -234,8 +234,6 @@ def _filter(cube: Cube, item) -> Filter:
         if not cube.level(level)[1].time:
             raise SpecError(f"'between' filters dates; '{level}' is not a time level")
         values = tuple(_iso_date(v, level) for v in raw)
-        if level in cube.inner_levels:
-            _check_whole_months(cube.name, level, values)
     elif op == "range":
         values = tuple(parse_member(cube, level, v) for v in raw)
         if values == (None, None):
@@ -254,20 +252,6 @@ def _iso_date(value, level: str):
         return dt.date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
         raise SpecError(f"'between' on '{level}' takes ISO dates like '2025-01-31', got {value!r}") from None
-
-
-def _check_whole_months(cube: str, level: str, values) -> None:
-    """A monthly cube cannot cut a month: refuse dates inside one rather than snap them silently."""
-    low, high = (dt.date.fromisoformat(v) if v else None for v in values)
-    if low and low.day != 1:
-        after = (low.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        raise SpecError(f"cube '{cube}' is monthly: 'between' on '{level}' must start on a month's first day; "
-                        f"{low} is inside a month (use {low.replace(day=1)} or {after})")
-    if high and (high + dt.timedelta(days=1)).day != 1:
-        before = high.replace(day=1) - dt.timedelta(days=1)
-        end = (high.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        raise SpecError(f"cube '{cube}' is monthly: 'between' on '{level}' must end on a month's last day; "
-                        f"{high} is inside a month (use {before} or {end})")
 
 
 def _value_order(v):

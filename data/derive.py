@@ -3,20 +3,24 @@
     param_*              the company rules of params.toml as tables, so SQL can join them
     dim_calendar         every day the facts touch, with work month by the configurable cut-off day
     dim_customer.vip_tier   by the VIP rules
+    mart_customer_day    per customer and day: the flows booked on that day (all but the investment
+                         spread) and their part of the contribution
     mart_customer_month  per customer and calendar month: premium flows and the contribution
                          (贡献) = premium - claims paid - commission - acquisition cost
-                                  - cost to serve + investment spread  (DOMAIN.md)
+                                  - cost to serve + investment spread  (DOMAIN.md); its flows are
+                         the sum of mart_customer_day's days of the month
     rollup_*             the cubes' pre-aggregations over all of the above (cubes/rollups.py)
 
-Booking conventions (when a flow lands in a month):
-    premium, commission   month the premium was paid; commission = paid amount x rate of the
+Booking conventions (when a flow lands: its day in mart_customer_day, that day's month in the month mart):
+    premium, commission   day the premium was paid; commission = paid amount x rate of the
                           policy's channel and the instalment's policy year
-    claims paid           month of the decision, paid claims only
-    acquisition cost      month of issue, per policy by channel
-    cost to serve         month of the service event, unit cost of its type and channel
-    investment spread     month each policy year starts, for policy years that start while the policy
-                          runs (in force: up to the as-of date; otherwise before its status date):
-                          reserve ratio of the product line x premium paid for that policy year and
+    claims paid           day of the decision, paid claims only
+    acquisition cost      day of issue, per policy by channel
+    cost to serve         day of the service event, unit cost of its type and channel
+    investment spread     a monthly accrual, so in the month mart only: month each policy year
+                          starts, for policy years that start while the policy runs (in force:
+                          up to the as-of date; otherwise before its status date): reserve
+                          ratio of the product line x premium paid for that policy year and
                           earlier x (actual return of the year it starts - guaranteed rate)
 """
 from __future__ import annotations
@@ -45,6 +49,16 @@ def derive(con: duckdb.DuckDBPyConnection, params: dict) -> None:
     _write_vip_tiers(con, params)
     _write_mart(con, params)
     build_rollups(con, all_cubes())
+
+
+def write_missing_marts(con, params: dict) -> bool:
+    """Build the marts in a warehouse derived before mart_customer_day existed (its rollups are
+    rebuilt next, and the contribution cube reads the day mart). Whether it built them."""
+    [(present,)] = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_customer_day'").fetchall()
+    if present:
+        return False
+    _write_mart(con, params)
+    return True
 
 
 def _date_range(con, params: dict) -> tuple[dt.date, dt.date]:
@@ -159,13 +173,14 @@ MONEY_COLUMNS = ["premium", "fyp", "renewal_premium", "single_premium", "claims_
 COUNT_COLUMNS = ["service_events", "complaints"]
 BATCH_ROWS = 4_000_000              # flow rows aggregated per batch: bounds memory at any scale
 
-# Each flow: (customer_id, month, some of the mart columns), already summed per customer and month.
+# Each flow: (customer_id, day, some of the mart columns), already summed per customer and day (the
+# investment spread per customer and month, dated on the month's first day).
 # `money(x)` rounds to 0.0001 as DECIMAL: exact sums, so the mart does not depend on the order in
 # which parallel threads add, and the same facts give the same mart bit for bit.
 FLOWS = {
     "premium": """
         WITH last_rate AS (SELECT channel_code, max(policy_year) AS last_year FROM param_commission GROUP BY ALL)
-        SELECT p.customer_id, CAST(date_trunc('month', f.paid_date) AS DATE) AS month,
+        SELECT p.customer_id, f.paid_date AS day,
                sum(money(f.amount)) AS premium,
                sum(money(f.amount)) FILTER (WHERE f.policy_year = 1 AND p.payment_frequency <> 'single') AS fyp,
                sum(money(f.amount)) FILTER (WHERE f.policy_year >= 2 AND p.payment_frequency <> 'single')
@@ -180,18 +195,18 @@ FLOWS = {
         WHERE f.paid_date IS NOT NULL
         GROUP BY ALL""",
     "claims": """
-        SELECT p.customer_id, CAST(date_trunc('month', c.decision_date) AS DATE) AS month,
+        SELECT p.customer_id, c.decision_date AS day,
                sum(money(c.amount_paid)) AS claims_paid
         FROM fact_claim c JOIN fact_policy p USING (policy_id)
         WHERE c.decision = 'paid'
         GROUP BY ALL""",
     "acquisition": """
-        SELECT p.customer_id, CAST(date_trunc('month', p.issue_date) AS DATE) AS month,
+        SELECT p.customer_id, p.issue_date AS day,
                sum(money(a.cost_per_policy)) AS acquisition_cost
         FROM fact_policy p JOIN param_acquisition_cost a USING (channel_code)
         GROUP BY ALL""",
     "service": """
-        SELECT e.customer_id, CAST(date_trunc('month', e.event_date) AS DATE) AS month,
+        SELECT e.customer_id, e.event_date AS day,
                sum(money(coalesce(u.unit_cost, 0))) AS cost_to_serve, count(*) AS service_events,
                count(*) FILTER (WHERE e.event_type = 'complaint') AS complaints
         FROM fact_service_event e LEFT JOIN param_unit_cost u USING (event_type, service_channel)
@@ -214,7 +229,7 @@ FLOWS = {
             FROM policy_years py LEFT JOIN paid_by_year pb USING (policy_id, policy_year)
             WHERE py.year_start < py.run_end
         )
-        SELECT y.customer_id, CAST(date_trunc('month', y.year_start) AS DATE) AS month,
+        SELECT y.customer_id, CAST(date_trunc('month', y.year_start) AS DATE) AS day,
                sum(money(r.reserve_ratio * y.paid_to_date * (i.rate - y.guaranteed_rate))) AS investment_spread
         FROM reserves y
         JOIN param_reserve_ratio r USING (line_code)
@@ -223,33 +238,58 @@ FLOWS = {
 }
 
 
+DAY_MONEY_COLUMNS = [c for c in MONEY_COLUMNS if c != "investment_spread"]  # the spread is monthly
+
+
+def _sums(columns: list[str]) -> str:
+    return ", ".join(f"CAST(coalesce(sum({c}), 0) AS DOUBLE)" for c in columns)
+
+
+def _contribution(spread: bool) -> str:
+    """The contribution of the summed flows (DOMAIN.md); a day's lacks the monthly spread."""
+    parts = ["premium", "-claims_paid", "-commission", "-acquisition_cost", "-cost_to_serve"]
+    parts += ["investment_spread"] if spread else []
+    return "CAST(" + " ".join(f"{'-' if p[0] == '-' else '+'} coalesce(sum({p.lstrip('-')}), 0)"
+                              for p in parts).lstrip("+ ") + " AS DOUBLE)"
+
+
 def _write_mart(con, params: dict) -> None:
-    """Stage every flow in a temp table, then sum them per customer and month in customer-id
-    batches, so that no single aggregate has to hold the whole mart in memory."""
+    """Stage every flow in a temp table, then sum them per customer and day (without the spread)
+    and per customer and month (with it) in customer-id batches, so that no single aggregate has
+    to hold a whole mart in memory."""
     con.execute("CREATE OR REPLACE TEMP MACRO money(x) AS CAST(x AS DECIMAL(18, 4))")
     money_types = ", ".join(f"{c} DECIMAL(38, 4)" for c in MONEY_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_flows (customer_id VARCHAR, month DATE, {money_types}, "
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_flows (customer_id VARCHAR, day DATE, {money_types}, "
                 "service_events BIGINT, complaints BIGINT)")
     for sql in FLOWS.values():
         con.execute(f"INSERT INTO mart_flows BY NAME {sql}", {"as_of": params["as_of_date"]}
                     if "$as_of" in sql else None)
+    counts = ", ".join(f"CAST(coalesce(sum({c}), 0) AS INTEGER)" for c in COUNT_COLUMNS)
+    count_types = "service_events INTEGER NOT NULL, complaints INTEGER NOT NULL"
+    con.execute(f"""CREATE OR REPLACE TABLE mart_customer_day (
+        customer_id VARCHAR NOT NULL, day DATE NOT NULL,
+        {", ".join(f"{c} DOUBLE NOT NULL" for c in DAY_MONEY_COLUMNS + ["contribution"])}, {count_types})""")
     con.execute(f"""CREATE OR REPLACE TABLE mart_customer_month (
         customer_id VARCHAR NOT NULL, month DATE NOT NULL,
-        {", ".join(f"{c} DOUBLE NOT NULL" for c in MONEY_COLUMNS + ["contribution"])},
-        service_events INTEGER NOT NULL, complaints INTEGER NOT NULL)""")
-    sums = ",\n".join(f"CAST(coalesce(sum({c}), 0) AS DOUBLE)" for c in MONEY_COLUMNS)
-    contribution = ("coalesce(sum(premium), 0) - coalesce(sum(claims_paid), 0) - coalesce(sum(commission), 0) "
-                    "- coalesce(sum(acquisition_cost), 0) - coalesce(sum(cost_to_serve), 0) "
-                    "+ coalesce(sum(investment_spread), 0)")
-    counts = ", ".join(f"CAST(coalesce(sum({c}), 0) AS INTEGER)" for c in COUNT_COLUMNS)
+        {", ".join(f"{c} DOUBLE NOT NULL" for c in MONEY_COLUMNS + ["contribution"])}, {count_types})""")
     for lo, hi in _customer_batches(con):
+        batch = {"lo": lo, "hi": hi}
+        where = "customer_id >= $lo AND ($hi IS NULL OR customer_id < $hi)"
+        con.execute(f"""
+            INSERT INTO mart_customer_day
+            SELECT customer_id, day, {_sums(DAY_MONEY_COLUMNS)}, {_contribution(False)}, {counts}
+            FROM mart_flows
+            WHERE {where} AND investment_spread IS NULL
+            GROUP BY customer_id, day
+            ORDER BY customer_id, day""", batch)
         con.execute(f"""
             INSERT INTO mart_customer_month
-            SELECT customer_id, month, {sums}, CAST({contribution} AS DOUBLE), {counts}
+            SELECT customer_id, CAST(date_trunc('month', day) AS DATE) AS month, {_sums(MONEY_COLUMNS)},
+                   {_contribution(True)}, {counts}
             FROM mart_flows
-            WHERE customer_id >= $lo AND ($hi IS NULL OR customer_id < $hi)
+            WHERE {where}
             GROUP BY customer_id, month
-            ORDER BY customer_id, month""", {"lo": lo, "hi": hi})
+            ORDER BY customer_id, month""", batch)
     con.execute("DROP TABLE mart_flows")
 
 

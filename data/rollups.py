@@ -18,6 +18,8 @@ import duckdb
 
 from cubes.catalog import all_cubes
 from cubes.rollups_build import build_rollups
+from data.config import load_params
+from data.derive import write_missing_marts
 from data.generate import DUCKDB_MEMORY
 from data.warehouse import warehouse_path
 
@@ -33,6 +35,7 @@ def rebuild(path: Path, report=print) -> list[dict]:
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
             con.execute("SET temp_directory = ?", [f"{work}.spill"])
+            write_missing_marts(con, load_params())  # a warehouse derived before the day mart
             done = build_rollups(con, all_cubes(), report)
             con.execute("CHECKPOINT")
         finally:

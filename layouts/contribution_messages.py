@@ -4,11 +4,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.contribution": {"zh": "客户贡献", "en": "Contribution"},
     "contribution.title": {"zh": "客户贡献度与服务成本", "en": "Customer contribution and cost to serve"},
     "contribution.period": {"zh": "期间：{start} 至 {end}", "en": "Period: {start} to {end}"},
-    "contribution.all_time": {"zh": "期间：全部数据（截至 {end}）", "en": "Period: all data (to {end})"},
-    "contribution.months_widened": {
-        "zh": "客户贡献按月汇总：日期范围已扩展为整月 {start} 至 {end}。",
-        "en": "Contribution is booked by month: the date range is widened to whole months, {start} to {end}.",
-    },
     "contribution.kpi.contribution": {"zh": "客户贡献合计", "en": "Total contribution"},
     "contribution.kpi.customers": {"zh": "客户数", "en": "Customers"},
     "contribution.kpi.top20": {"zh": "前20%客户贡献占比", "en": "Top 20% share"},

@@ -14,8 +14,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "customer.period": {"zh": "缴费、理赔、核保、服务、拜访与贡献限于全局筛选的日期范围 {start} 至 {end}；保单列表显示全部保单。",
                         "en": "Payments, claims, underwriting, service, visits and contribution are limited to the global "
                               "filters' dates, {start} to {end}; the policy list shows every policy."},
-    "customer.period_all": {"zh": "显示全部历史记录（未设日期范围），数据截至 {as_of}。",
-                            "en": "Showing the whole history (no date range set), data as of {as_of}."},
+    "customer.period_all": {"zh": "显示该客户的全部历史记录与贡献（不按默认期间筛选；选择日期范围后才限于该范围），数据截至 {as_of}。",
+                            "en": "Showing the customer's whole history and contribution (not limited to the default "
+                                  "period; only a date range you choose limits it), data as of {as_of}."},
     "customer.filters_ignored": {"zh": "单一客户视图只应用日期范围，以下筛选不适用：{names}",
                                  "en": "The single customer view applies the date range only; not applied: {names}"},
     "customer.masked": {"zh": "个人信息已脱敏", "en": "Personal data masked"},

@@ -1,7 +1,9 @@
-"""The global filter bar: active filters as chips, one click to clear, a drawer to choose them.
+"""The global filter bar: the period shown and the active filters as chips, one click to clear, a
+drawer to choose them.
 
 Controls start empty; callbacks/filters.py fills options and values from the URL, which is the
-single source of the filter state.
+single source of the filter state, and gives the date picker its language (a DatesProvider locale:
+dayjs's zh-cn is vendored in assets/), presets, bounds and opening month.
 """
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ def filter_bar() -> dmc.Stack:
     drawer = dmc.Drawer(
         dmc.Stack(
             [
-                dmc.DatePickerInput(id="filter-dates", type="range", label=t("filter.dates", lang),
-                                    valueFormat="YYYY-MM-DD", clearable=True, value=[]),
+                dmc.DatesProvider(
+                    dmc.DatePickerInput(id="filter-dates", type="range", label=t("filter.dates", lang),
+                                        valueFormat="YYYY-MM-DD", clearable=False, value=[], presets=[],
+                                        popoverProps={"withinPortal": True}),
+                    id="filter-dates-provider", settings={"firstDayOfWeek": 1}),
                 *[_select(f.key, lang) for f in GLOBAL_FILTERS],
                 dmc.Button(t("filter.apply", lang), id="filter-apply", fullWidth=True),
             ],
@@ -47,6 +52,7 @@ def filter_bar() -> dmc.Stack:
             dmc.Group(
                 [
                     dmc.Button(t("filter.open", lang), id="filter-open", variant="light", size="xs"),
+                    dmc.Badge(id="filter-period-chip", variant="filled", color="blue", tt="none", size="lg"),
                     dmc.Group(id="filter-chips", gap=6),
                     dmc.Button(t("filter.clear", lang), id="filter-clear", variant="subtle", size="xs",
                                color="gray", display="none"),

@@ -211,10 +211,7 @@ def test_channel_shift_moves_only_to_a_cheaper_channel():
     assert pd.isna(out.loc["b", "target_channel"]) and out.loc["b", "saving"] == 0   # nothing dearer to move
 
 
-def test_month_span_and_url_state_round_trip():
-    assert analysis.month_span("2025-03-15", "2025-06-10") == ("2025-03-01", "2025-06-30")
-    assert analysis.month_span(None, "2024-02-03") == (None, "2024-02-29")
-    assert analysis.month_span(None, None) == (None, None)
+def test_url_state_round_trip():
     state = ContributionState(dimension="vip_tier", waterfall_level="geography.region", waterfall_member="east",
                               reason="early_lapse", adoption=100)
     search = with_state("?lang=en&region=east", state)

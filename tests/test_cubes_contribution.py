@@ -120,16 +120,6 @@ def test_drill_through_lists_the_customers_of_a_cell(engine, customers):  # noqa
     assert records["contribution"].sum() == pytest.approx(gold["contribution"].sum())
 
 
-@pytest.mark.parametrize("low, high, hint", [("2025-01-15", "2025-03-31", "use 2025-01-01 or 2025-02-01"),
-                                             ("2025-01-01", "2025-03-10", "use 2025-02-28 or 2025-03-31")])
-def test_dates_inside_a_month_are_refused_not_snapped(engine, low, high, hint):  # noqa: F811
-    from cubes.model import SpecError
-    spec = {"cube": "contribution", "measures": ["premium"],
-            "filters": [{"dim": "time.month", "op": "between", "values": [low, high]}]}
-    with pytest.raises(SpecError, match=hint):
-        engine.query(spec)
-
-
 def test_whole_months_between_match_the_mart(engine, tables):  # noqa: F811
     mart = tables["mart_customer_month"]
     months = mart[(mart["month"] >= "2025-02-01") & (mart["month"] <= "2025-03-01")]

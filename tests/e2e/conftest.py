@@ -6,10 +6,14 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from cubes.rules import load_rules
 from data.users import DEMO_PASSWORD
 from tests.conftest import ARTIFACTS
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
+# Pages show the year to date unless the URL chooses a period: this range asks for the whole
+# history (its start is clipped to the data's first day), as tests over all rows need.
+WHOLE_HISTORY = f"from=2000-01-01&to={load_rules().as_of.isoformat()}"
 
 
 @pytest.fixture(scope="session")

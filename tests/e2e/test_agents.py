@@ -286,13 +286,13 @@ def test_agent_detail_book_and_row_click_in_english(dashboard, demo_warehouse):
     dashboard.find_element(f"#agents-grid .ag-center-cols-container .ag-row[row-id='{other}'] .ag-cell").click()
     dashboard.wait_for_contains_text("#agents-detail-title", f"({other})", timeout=60)
     assert f"agent={other}" in dashboard.driver.current_url
-    # bad ids are named, and a period without data says so instead of failing
+    # bad ids are named, and a period outside the data says so and shows the default period instead
     dashboard.driver.get(dashboard.server_url + "/agents?lang=en&agent=NO_SUCH&branch=NOPE&from=2030-01-01&to=2030-06-30")
     dashboard.wait_for_contains_text("#agents-notice", "Agent NO_SUCH does not exist", timeout=60)
     assert "Branch NOPE does not exist" in dashboard.find_element("#agents-notice").text
-    dashboard.wait_for_contains_text("#agents-funnel", "No data for the current selection", timeout=60)
+    dashboard.wait_for_contains_text("#filter-notice", "2030-01-01 to 2030-06-30 is outside the data", timeout=60)
+    dashboard.wait_for_contains_text("#filter-period-chip", "(Year to date)", timeout=60)
     assert dashboard.find_element("#agents-detail-title").text.startswith("Agent NO_SUCH does not exist")
-    dashboard._wait_for(lambda _d: _row_count(dashboard) == 0, timeout=60, msg="the empty period still has agents")
     assert console_errors(dashboard) == []
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from layouts.i18n import t
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def _download(duo, selector: str) -> pd.DataFrame:
 
 
 def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/contribution")
+    dashboard.driver.get(dashboard.server_url + f"/contribution?{WHOLE_HISTORY}")
     top20 = float(_sql(demo_warehouse, TOP20).iloc[0, 0])
     assert _wait_for_text(dashboard, "#contribution-kpi-top20") == f"{top20 * 100:.1f}%"
     marks = dashboard.driver.execute_script(
@@ -100,7 +100,7 @@ def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, demo
 
 
 def test_a_loss_making_row_opens_the_customer_view(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/contribution?reason=early_lapse")
+    dashboard.driver.get(dashboard.server_url + f"/contribution?reason=early_lapse&{WHOLE_HISTORY}")
     expected = _sql(demo_warehouse, LOSS_REASONS)
     worst = expected[expected["reason"] == "early_lapse"]["customer_id"].iloc[0]
     assert _grid_rows(dashboard, "contribution-losses")[0]["customer_id"] == worst
@@ -112,7 +112,7 @@ def test_a_loss_making_row_opens_the_customer_view(dashboard, demo_warehouse):
 
 
 def test_segment_waterfall_and_tiers_in_english(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/contribution?lang=en&dim=vip_tier&wdim=vip_tier&wmember=gold_vip")
+    dashboard.driver.get(dashboard.server_url + f"/contribution?lang=en&dim=vip_tier&wdim=vip_tier&wmember=gold_vip&{WHOLE_HISTORY}")
     dashboard.wait_for_contains_text("#contribution-waterfall-title", "Gold VIP", timeout=60)
     gold = _sql(demo_warehouse, """
         SELECT sum(premium), -sum(claims_paid), -sum(commission), -sum(acquisition_cost), -sum(cost_to_serve),

@@ -10,7 +10,7 @@ import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import click_label, console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, click_label, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,7 @@ def _check_exports(duo, path, region: str, provinces: dict[str, float]) -> None:
 
 
 def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/explore?top=0")
+    dashboard.driver.get(dashboard.server_url + f"/explore?top=0&{WHOLE_HISTORY}")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     regions = _oracle(demo_warehouse, "v.region_code")
     shown = _bars(dashboard)
@@ -133,7 +133,7 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
 
 
 def test_ratio_measure_in_english_with_bad_parameters_named(dashboard):
-    dashboard.driver.get(dashboard.server_url + "/explore?lang=en&measure=loss_ratio&dim=channel&chart=pie&top=7")
+    dashboard.driver.get(dashboard.server_url + f"/explore?lang=en&measure=loss_ratio&dim=channel&chart=pie&top=7&{WHOLE_HISTORY}")
     dashboard.wait_for_contains_text("#explore-notice", "top=7", timeout=30)
     dashboard.wait_for_contains_text("#explore-notice", "instead of a pie")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
@@ -142,7 +142,7 @@ def test_ratio_measure_in_english_with_bad_parameters_named(dashboard):
 
 
 def test_two_channels_side_by_side_equal_the_raw_tables(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.driver.get(dashboard.server_url + f"/explore?top=0&slice=channel&members=agency,bancassurance&compare=1&{WHOLE_HISTORY}")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     traces = dashboard.driver.execute_script(
         "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("

@@ -9,7 +9,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def _region_totals(path) -> dict[str, float]:
 
 
 def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/pivot")
+    dashboard.driver.get(dashboard.server_url + f"/pivot?{WHOLE_HISTORY}")
     dashboard.wait_for_element('#pivot-grid .ag-cell[col-id="health|written_premium"]', timeout=30)
     _count, total = _oracle(demo_warehouse)
     # the cell can be drawn a moment before the grid holds every row of the answer, grand total included
@@ -72,7 +72,7 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
     rows = _grid_rows(dashboard, "pivot-grid")
     assert _grand_total(rows) == pytest.approx(total, rel=1e-9)
     # the controls' mount values are the URL's state: the page is drawn once, its URL left as typed
-    assert dashboard.driver.current_url == dashboard.server_url + "/pivot"
+    assert dashboard.driver.current_url == dashboard.server_url + f"/pivot?{WHOLE_HISTORY}"
     assert {r["key0"] for r in rows if r["_row_depth"] == 2} == {
         "north", "northeast", "east", "central", "south", "southwest", "northwest"}
     # row headers pinned left, each region above its channels; the row totals pinned right
@@ -173,7 +173,7 @@ def test_pivot_on_a_phone_scrolls_inside_the_grid(dashboard, lang):
 
 
 def test_collapsed_english_pivot_shows_region_subtotals_only(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/pivot?lang=en&depth=1&measures=written_premium,loss_ratio")
+    dashboard.driver.get(dashboard.server_url + f"/pivot?lang=en&depth=1&measures=written_premium,loss_ratio&{WHOLE_HISTORY}")
     rows = _wait_for_column(dashboard, "pivot-grid", "__total__|loss_ratio")
     assert {r["_row_depth"] for r in rows} == {0, 1}
     east = next(r for r in rows if r["key0"] == "east")
