@@ -329,10 +329,10 @@ def draw_whale(query):
     try:
         s = page_slice(query)
         curve, summary = queries.whale(engine(), s.filters)
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page shows a message, never a traceback
         log.exception("contribution whale curve failed")
         not_kept()
-        message = t("state.error", lang, detail=error)
+        message = t("state.error", lang)
         return ("", " ".join(notices), not notices, message, False, "", *["—"] * len(KPIS), *[""] * len(KPIS),
                 charts.message_figure(message), "#", "#")
     values = {"contribution": numbers.compact(summary.contribution, lang),
@@ -383,11 +383,11 @@ def draw_waterfall(query):
                 segment = engine().member_label(CUBE, state.waterfall_level, state.waterfall_member, lang)
                 filters = filters + [{"dim": state.waterfall_level, "op": "eq", "values": [state.waterfall_member]}]
         row = queries.waterfall(engine(), filters)
-    except Exception as error:
+    except Exception:
         log.exception("contribution waterfall failed")
         not_kept()
         return (t("contribution.waterfall", lang, segment=segment),
-                charts.message_figure(t("state.error", lang, detail=error)), [], "#", "#")
+                charts.message_figure(t("state.error", lang)), [], "#", "#")
     spec = queries.spec(filters, analysis.WATERFALL_MEASURES)
     empty = pd.isna(row["premium"]) or not any(float(row[m] or 0) for m in analysis.WATERFALL_MEASURES)
     figure = charts.message_figure(t("state.empty", lang)) if empty else waterfall_figure(row, lang)
@@ -417,10 +417,10 @@ def draw_segments(query):
         policy = queries.service_policy(engine(), s.filters, state.dimension, state.adoption)
         q = queries.quadrant(engine(), s.filters, state.dimension)
         rows, columns = policy_grid(policy, _channel_names(lang), lang)
-    except Exception as error:
+    except Exception:
         log.exception("contribution segments failed")
         not_kept()
-        return (charts.message_figure(t("state.error", lang, detail=error)), "", [], [], no_update, no_update, "",
+        return (charts.message_figure(t("state.error", lang)), "", [], [], no_update, no_update, "",
                 "#", "#", "#")
     options, style = _policy_size(len(rows), lang)
     figure = quadrant_figure(q, lang) if len(q.members) else charts.message_figure(t("state.empty", lang))
@@ -486,10 +486,10 @@ def draw_losses(query):
     try:
         s = page_slice(query)
         view = queries.loss_view(engine(), s.filters, state.reason, LOSS_ROWS_SHOWN)
-    except Exception as error:
+    except Exception:
         log.exception("contribution loss-makers failed")
         not_kept()
-        message = t("state.error", lang, detail=error)
+        message = t("state.error", lang)
         return message, charts.message_figure(message), [], [], "#"
     if view.summary.empty:
         message = t("contribution.losses.empty", lang)

@@ -430,10 +430,10 @@ def draw_customer(query):
             [grids[n][0] for n in grid_names], [grids[n][1] for n in grid_names], [counts[n] for n in grid_names],
             [_export_href(n, query, record.profile["customer_id"], lang) for n in grid_names],
         )
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page shows a message, never a traceback
         log.exception("customer view failed")
         not_kept()
-        return (t("state.error", lang, detail=error), False, "", masked, no_update, no_update, placeholder, *empty)
+        return (t("state.error", lang), False, "", masked, no_update, no_update, placeholder, *empty)
 
 
 # --- CSV exports of the history grids (through /export, so they are scoped and audited) -----------------

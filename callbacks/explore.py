@@ -206,11 +206,11 @@ def draw_explore(query):
             figure = charts.measure_chart(chart, body[level].astype(str), body[f"{level}|{lang}"], body[state.measure],
                                           definition.fmt, name, lang)
             rows, columns, options = _grid(frame, level, state.measure, lang)
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page shows a message, never a traceback
         log.exception("explore query failed")
         not_kept()
-        return (charts.message_figure(t("state.error", lang, detail=error)), [], [], no_update, "#", "#", [],
-                t("state.error", lang, detail=error), False, "")
+        return (charts.message_figure(t("state.error", lang)), [], [], no_update, "#", "#", [],
+                t("state.error", lang), False, "")
     return (figure, rows, sorted_columns(columns, state.sort), options, export_href("explore", spec, lang),
             export_href("explore", spec, lang, "records"), _crumbs(state, {k: v for k, v in query.items() if k != 'lang' or v != 'zh'}, lang),
             " ".join(notices), not notices, summary)

@@ -151,12 +151,12 @@ def draw_overview(query):
         this_period, last_period = engine().query(specs["overview-trend"]), engine().query(specs["overview-trend-prior"])
         channels = engine().query(specs["overview-channels"])
         provinces = engine().query(specs["overview-regions"])
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page shows a message, never a traceback
         log.exception("overview query failed")
         not_kept()
-        empty = charts.message_figure(t("state.error", lang, detail=error))
+        empty = charts.message_figure(t("state.error", lang))
         return ("", labels, ["—"] * len(names), [""] * len(names), empty, empty, empty, empty,
-                t("state.error", lang, detail=error), False, "", ["#"] * len(ctx.outputs_list[-1]))
+                t("state.error", lang), False, "", ["#"] * len(ctx.outputs_list[-1]))
 
     cards = [_format_kpi(name, *values[name], lang) for name in names]
     empty = charts.message_figure(t("state.empty", lang))

@@ -147,10 +147,10 @@ def draw_pivot(query):
     try:
         spec = state.spec(cube_filters(PIVOT_CUBE, current_filters(query)))
         wide = engine().pivot(spec)
-    except Exception as error:  # the page shows a message, never a traceback
+    except Exception:  # the page shows a message, never a traceback
         log.exception("pivot query failed")
         not_kept()
-        return [], [], no_update, "#", "#", t("state.error", lang, detail=error), False
+        return [], [], no_update, "#", "#", t("state.error", lang), False
     columns = _measure_columns(state, wide)
     wide.attrs = {}  # pandas deep-copies attrs on every operation: hundreds of column descriptions
     body = wide[wide["_row_depth"] == state.shown_depth()]  # heat is relative to the rows on screen

@@ -109,7 +109,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pivot.no_measures": {"zh": "请至少选择一个指标。", "en": "Choose at least one measure."},
     "state.loading": {"zh": "加载中…", "en": "Loading…"},
     "state.empty": {"zh": "当前筛选条件下没有数据。", "en": "No data for the current selection."},
-    "state.error": {"zh": "查询失败：{detail}", "en": "The query failed: {detail}"},
+    # the engine's own text goes to the log only: a person reads what happened and what to do
+    "state.error": {"zh": "查询未能完成，问题已记录。请调整筛选条件或稍后再试。",
+                    "en": "The query could not be completed and the problem has been logged. Change the selection or try again later."},
     "overview.title": {"zh": "经营总览", "en": "Business overview"},
     "overview.period": {"zh": "{start} 至 {end}，与上年同期对比", "en": "{start} to {end}, against the same period a year earlier"},
     "overview.yoy": {"zh": "同比", "en": "YoY"},
