@@ -14,7 +14,7 @@ from callbacks.grids import json_rows, number_column
 from callbacks.view_url import rewritten_search
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
-from cubes.export import record_headers
+from cubes.labels import record_labeller
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 from layouts.cube_labels import level_label
 from layouts.pivot_state import PIVOT_CUBE, PivotState, parse, with_state
@@ -125,7 +125,7 @@ def draw_pivot(query):
     Output("pivot-records", "rowData"),
     Output("pivot-records", "columnDefs"),
     Output("pivot-records-title", "children"),
-    Output("pivot-cell-export", "href"),
+    Output("pivot-cell-export-records", "href"),
     Output("pivot-cell-export", "display"),
     Input("pivot-grid", "cellClicked"),
     State("pivot-grid", "rowData"),
@@ -146,10 +146,15 @@ def show_records(cell, rows, query):
     spec = state.spec(cube_filters(PIVOT_CUBE, current_filters(query)))
     records = engine().drill_through(spec, where, limit=RECORDS_SHOWN)
     names = [row.get(f"row{i}") for i in range(len(state.rows)) if row.get(f"key{i}") is not None]
-    cell_name = " / ".join(str(n) for n in names + members if n and n != TOTAL_KEY) or t("explore.all_members", lang)
-    headers = record_headers(PIVOT_CUBE, records.columns, lang)
-    columns = [{"field": c, "headerName": headers[c]} for c in records.columns]
-    return (json_rows(records), columns,
+    names += [engine().member_label(PIVOT_CUBE, ref, m, lang) for ref, m in zip(state.columns, members) if m != TOTAL_KEY]
+    cell_name = " / ".join(str(n) for n in names if n and n != TOTAL_KEY) or t("explore.all_members", lang)
+    # the records as the export writes them: names for codes (the code beside an id), dates as dates
+    shown = record_labeller(cube_by_name(PIVOT_CUBE), lang, lambda ref: engine().members(PIVOT_CUBE, ref))(records)
+    formats, headers = shown.attrs["formats"], list(shown.columns)
+    shown.columns = [f"c{i}" for i in range(len(headers))]  # headers may hold dots; fields must not
+    columns = [number_column(field, header, formats[header]) if formats.get(header) not in (None, "date")
+               else {"field": field, "headerName": header} for field, header in zip(shown.columns, headers)]
+    return (json_rows(shown), columns,
             t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)),
             export_href("pivot", spec, lang, "records", where), "inline")
 

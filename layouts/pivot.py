@@ -62,8 +62,7 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             )),
             dmc.Text(t("pivot.cell_hint", lang), size="sm", c="dimmed"),
             dmc.Group([dmc.Title(id="pivot-records-title", order=4),
-                       dmc.Anchor(t("export.records", lang), id="pivot-cell-export", href="#", size="xs",
-                                  display="none")]),
+                       export_links("pivot-cell", lang, kinds=("records",), id="pivot-cell-export", display="none")]),
             dag.AgGrid(
                 id="pivot-records",
                 rowData=[],
