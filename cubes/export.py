@@ -219,11 +219,11 @@ def _rows_xml(frame: pd.DataFrame, first_row: int, styles: dict) -> str:
             else:  # a date column: days since Excel's epoch
                 number = (pd.to_datetime(values, errors="coerce") - EXCEL_EPOCH) / pd.Timedelta(days=1)
             shown = number.notna() & number.abs().ne(float("inf"))
-            cell = at + f' s="{style._get_xf_index()}"><v>' + number.astype(str) + "</v></c>"
+            cell = at + f' s="{style._get_xf_index()}"><v>' + _number_text(number) + "</v></c>"
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             number = values.astype("float64")
             shown = number.notna() & number.abs().ne(float("inf"))
-            cell = at + "><v>" + number.astype(str) + "</v></c>"
+            cell = at + "><v>" + _number_text(number) + "</v></c>"
         else:
             text = values.astype("string")
             shown = text.notna()
@@ -232,6 +232,11 @@ def _rows_xml(frame: pd.DataFrame, first_row: int, styles: dict) -> str:
             cell = at + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
         xml = xml + cell.where(shown, "").astype(object)
     return "".join((xml + "</row>").tolist())
+
+
+def _number_text(numbers: pd.Series) -> pd.Series:
+    """As XlsxWriter writes a number: 16 significant digits (Excel keeps 15)."""
+    return numbers.map(lambda v: f"{v:.16G}", na_action="ignore")
 
 
 def _width(text) -> int:
