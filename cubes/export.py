@@ -235,8 +235,9 @@ def _rows_xml(frame: pd.DataFrame, first_row: int, styles: dict) -> str:
 
 
 def _number_text(numbers: pd.Series) -> pd.Series:
-    """As XlsxWriter writes a number: 16 significant digits (Excel keeps 15)."""
-    return numbers.map(lambda v: f"{v:.16G}", na_action="ignore")
+    """As XlsxWriter writes a number: 16 significant digits (Excel keeps 15). Text even when every
+    value is missing (a batch of records none of which carries this measure)."""
+    return numbers.map(lambda v: f"{v:.16G}", na_action="ignore").astype("string")
 
 
 def _width(text) -> int:

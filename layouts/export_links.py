@@ -30,7 +30,8 @@ def excel_id(link_id):
 
 def export_pair(link_id, kind: str, lang: str) -> list[html.A]:
     """The CSV link `link_id` and its Excel twin, for one kind of export."""
-    if (link_id not in STRING_LINKS) if isinstance(link_id, str) else (link_id.get("role") not in PATTERN_LINKS):
+    declared = link_id.get("role") in PATTERN_LINKS if isinstance(link_id, dict) else link_id in STRING_LINKS
+    if not declared:  # its Excel twin would never get an href
         raise ValueError(f"export link {link_id!r} is not declared in layouts/export_links.py")
     return [html.A(t(f"export.{kind}", lang), id=link_id, href="#", className="export-link"),
             html.A(t(f"export.{kind}_xlsx", lang), id=excel_id(link_id), href="#", className="export-link")]

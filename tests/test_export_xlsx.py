@@ -17,7 +17,8 @@ from cubes import export
 from cubes.engine import Engine
 
 # --- the workbook against XlsxWriter's own cell-by-cell writing -----------------------------------------
-FORMATS = {"Amount (CNY)": "money", "Count": "int", "Rate (%)": "pct", "Change (points)": "points", "Date": "date"}
+FORMATS = {"Amount (CNY)": "money", "Count": "int", "Rate (%)": "pct", "Change (points)": "points", "Date": "date",
+           "None carry it (CNY)": "money"}
 
 
 def mixed_frame(first: int, rows: int) -> pd.DataFrame:
@@ -32,6 +33,7 @@ def mixed_frame(first: int, rows: int) -> pd.DataFrame:
         "Change (points)": -i / 7,
         "Date": [(dt.date(2021, 9, 11) + dt.timedelta(days=int(k))).isoformat() if k % 4 else None for k in i],
         "Flag": i % 2 == 0,
+        "None carry it (CNY)": np.full(len(i), np.nan),  # e.g. claims in a batch of premium records
     })
     frame.attrs["formats"] = FORMATS
     return frame
@@ -86,8 +88,8 @@ def test_the_workbook_reads_back_as_xlsxwriter_writes_the_cells_one_by_one():
     assert got[2][1] == ("B00000001", "General") and got[2][4] == (0.001, "0.00%")
     sheet = openpyxl.load_workbook(io.BytesIO(written)).worksheets[0]
     assert sheet.freeze_panes == "A3"
-    assert sheet.auto_filter.ref == "A2:H67"
-    assert sheet.dimensions == "A1:H67"
+    assert sheet.auto_filter.ref == "A2:I67"
+    assert sheet.dimensions == "A1:I67"
 
 
 def test_a_workbook_past_a_worksheets_rows_is_refused(monkeypatch):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-import requests
 
 from tests.e2e.conftest import console_errors, screenshot
 
@@ -44,7 +43,7 @@ def _grand_total(rows: list[dict]) -> float:
     return next(v for k, v in total.items() if k.startswith("__total__|") and k.endswith("|written_premium"))
 
 
-def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
+def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, downloads, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/pivot")
     dashboard.wait_for_element('#pivot-grid .ag-cell[col-id="health|written_premium"]', timeout=30)
     _count, total = _oracle(demo_warehouse)
@@ -66,9 +65,8 @@ def test_pivot_totals_swap_and_records_behind_a_cell(dashboard, demo_warehouse):
                        [first["key0"], first["key1"]])
     dashboard.wait_for_contains_text("#pivot-records-title", f"共 {count:,} 条", timeout=30)
     assert len(_grid_rows(dashboard, "pivot-records")) == min(count, 200)
-    export = requests.get(dashboard.find_element("#pivot-cell-export").get_attribute("href"), timeout=60)
-    assert export.status_code == 200
-    assert len(export.content.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, records
+    export = downloads("#pivot-cell-export-records").read_bytes()
+    assert len(export.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, records
 
     dashboard.find_element("#pivot-swap").click()
     swapped = _wait_for_column(dashboard, "pivot-grid", "east|agency|written_premium")
