@@ -82,6 +82,8 @@ def test_explore_downloads_hold_the_grid_and_the_raw_premium(dashboard, download
     expected = {names[k]: v for k, v in zip(regions["key"], regions["premium"])}
     assert {k: v for k, v in shown.items() if k != "合计"} == pytest.approx(expected, abs=0.01)
 
+    screenshot(dashboard, "downloads_explore_zh")
+    screenshot(dashboard, "downloads_explore_zh_phone", width=390)
     table_csv = downloads("#explore-export-table")
     expect_name(table_csv, "explore", "table", "csv")
     still_on(dashboard, page)
@@ -176,6 +178,7 @@ WAIT_FOR = {"overview": "#overview-channels .main-svg", "contribution": "#contri
 def test_every_export_link_of_the_page_downloads_its_file(dashboard, downloads, view):
     dashboard.driver.get(dashboard.server_url + PAGES[view])
     dashboard.wait_for_element(WAIT_FOR[view], timeout=60)
+    screenshot(dashboard, f"downloads_{view}")
     links = dashboard.driver.find_elements("css selector", "a.export-link")
     assert len(links) >= 2 and len(links) % 2 == 0  # each export as CSV and as Excel
     for link in links:
@@ -191,3 +194,22 @@ def test_every_export_link_of_the_page_downloads_its_file(dashboard, downloads, 
         assert line.startswith(("筛选条件: ", "Filters: ")) and len(frame.columns) > 1
         assert not any(str(c).startswith("Unnamed") for c in frame.columns)
     still_on(dashboard, urlsplit(PAGES[view]).path)
+
+
+def test_export_links_and_files_read_in_english(dashboard, downloads):
+    page = "/explore"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?lang=en&{PERIOD}&channel=telesales")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "explore-grid")) > 1, timeout=60, msg="no explore grid")
+    texts = [a.text for a in dashboard.driver.find_elements("css selector", "a.export-link")]
+    assert texts == ["⤓ Export table (CSV)", "⤓ Export table (Excel)", "⤓ Export records (CSV)",
+                     "⤓ Export records (Excel)"]
+    screenshot(dashboard, "downloads_explore_en")
+    screenshot(dashboard, "downloads_explore_en_phone", width=390)
+    first, book, _sheet = read_xlsx(downloads("#explore-export-table-xlsx"))
+    assert first == f"Filters: Channel: Telesales; Month: {MONTH[0]} — {MONTH[1]}"
+    shown = {r["member"]: r["value"] for r in grid_rows(dashboard, "explore-grid")}
+    assert list(book.columns) == ["Region", "Written premium (CNY)"]
+    assert dict(zip(book["Region"], book["Written premium (CNY)"])) == pytest.approx(shown, abs=0.01)
+    _line, records = read_xlsx(downloads("#explore-export-records-xlsx"))[:2]
+    assert set(records["Record type"]) == {"Premium payment"} and set(records["Channel"]) == {"Telesales"}
+    still_on(dashboard, page)
