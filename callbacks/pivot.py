@@ -156,7 +156,7 @@ def show_records(cell, rows, query):
                else {"field": field, "headerName": header} for field, header in zip(shown.columns, headers)]
     return (json_rows(shown), columns,
             t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)),
-            export_href("pivot", spec, lang, "records", where), "inline")
+            export_href("pivot", spec, lang, "records", where), "flex")  # the links are a flex group
 
 
 @callback(
