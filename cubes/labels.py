@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from cubes.model import Level, level_ref
@@ -100,8 +101,10 @@ def record_labeller(cube, lang: str, members):
         if column not in names:
             listed = members(coded[column])
             names[column] = dict(zip(listed["key"].astype(str), listed[f"label_{lang}"]))
-        text = values.astype("string")
-        return text.map(names[column]).fillna(text)
+        # each distinct code looked up once (a batch has 50,000 rows and a few hundred codes)
+        codes, keys = pd.factorize(values)
+        shown = np.array([names[column].get(str(k), str(k)) for k in keys] + [None], dtype=object)
+        return pd.Series(shown[codes], index=values.index)  # code -1 (missing) -> None
 
     def label(frame: pd.DataFrame) -> pd.DataFrame:
         out, formats = {}, {}
