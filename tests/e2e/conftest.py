@@ -48,7 +48,8 @@ def downloads(served, tmp_path):
         WebDriverWait(served.driver, 60).until(lambda _d: "/export/" in (element.get_attribute("href") or ""),
                                                message=f"{link} never got an export link")
         before = set(folder.iterdir())
-        served.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        scrolled = served.driver.execute_script(
+            "const y = window.scrollY; arguments[0].scrollIntoView({block: 'center'}); return y;", element)
         element.click()
 
         def saved(_driver):
@@ -57,6 +58,7 @@ def downloads(served, tmp_path):
 
         arrived = WebDriverWait(served.driver, timeout, poll_frequency=0.25).until(
             saved, message=f"no file arrived after clicking {link}")
+        served.driver.execute_script("window.scrollTo(0, arguments[0]);", scrolled)  # the page as it was
         # moved out of the folder, so that the next file of the same name arrives as a new one
         kept = tmp_path / "kept" / str(next(numbers))
         kept.mkdir(parents=True)
