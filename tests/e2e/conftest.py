@@ -1,4 +1,4 @@
-"""Browser-test helpers: the one app module, and screenshots kept as artefacts."""
+"""Browser-test helpers: the one app module, downloads saved by the browser, and screenshots kept as artefacts."""
 from __future__ import annotations
 
 import itertools
