@@ -207,11 +207,11 @@ def user_badge_language(shared):
 
 
 # --- exports --------------------------------------------------------------------------------------------
-def audited_export(frames, view: str, kind: str, spec, cell: dict):
+def audited_export(frames, view: str, kind: str, spec, cell: dict, fmt: str):
     """The export's frames, passed through; when they end, an audit row names who exported what
-    (view, kind, the query spec, the cell) and how many rows went out."""
+    (view, kind, file format, the query spec, the cell) and how many rows went out."""
     actor, address = current_user.username, request.remote_addr
-    detail = {"view": view, "kind": kind, "spec": spec.to_dict(), "cell": cell or None,
+    detail = {"view": view, "kind": kind, "format": fmt, "spec": spec.to_dict(), "cell": cell or None,
               "params": {k: v for k, v in request.args.items() if k not in ("spec", "cell")}}
     path = users.access_db_path()
 

@@ -15,7 +15,7 @@ from callbacks.grids import frame_columns, json_rows, number_column, sort_of, so
 from callbacks.view_url import rewritten_search
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
-from cubes.export import record_headers
+from cubes.labels import record_labeller
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
 from layouts.cube_labels import level_label
 from layouts.grid_sort import Sort
@@ -178,7 +178,7 @@ def _member_label(ref: str, member: str, lang: str) -> str:
     Output("pivot-records", "rowData"),
     Output("pivot-records", "columnDefs"),
     Output("pivot-records-title", "children"),
-    Output("pivot-cell-export", "href"),
+    Output("pivot-cell-export-records", "href"),
     Output("pivot-cell-export", "display"),
     Output("pivot-records-area", "display"),
     Input("pivot-grid", "cellClicked"),
@@ -203,10 +203,15 @@ def show_records(cell, rows, query):
     if members and members[0] != TOTAL_KEY:
         names += [_member_label(ref, member, lang) for ref, member in zip(state.columns, members)]
     cell_name = " / ".join(str(n) for n in names if n) or t("explore.all_members", lang)
-    headers = record_headers(PIVOT_CUBE, records.columns, lang)
-    return (json_rows(records), frame_columns(records, headers),
+    # the records as the export writes them: names for codes (the code beside an id), dates as dates
+    shown = record_labeller(cube_by_name(PIVOT_CUBE), lang, lambda ref: engine().members(PIVOT_CUBE, ref))(records)
+    formats, headers = shown.attrs["formats"], list(shown.columns)
+    shown.columns = [f"c{i}" for i in range(len(headers))]  # headers may hold dots; fields must not
+    columns = [number_column(field, header, formats[header]) if formats.get(header) not in (None, "date")
+               else {"field": field, "headerName": header} for field, header in zip(shown.columns, headers)]
+    return (json_rows(shown), columns,
             t("pivot.records", lang, cell=cell_name, total=f"{records.attrs['total_rows']:,}", shown=len(records)),
-            export_href("pivot", spec, lang, "records", where), "inline", "block")
+            export_href("pivot", spec, lang, "records", where), "flex", "block")  # the links are a flex group
 
 
 @callback(

@@ -104,7 +104,7 @@ def _card(children: list, **style) -> dmc.Card:
 
 def _table_link(prefix: str, lang: str) -> dmc.Group:
     """Only the table export: these views are computed per customer, the table already lists them."""
-    return dmc.Group([dmc.Anchor(t("export.table", lang), id=f"{prefix}-export-table", href="#", size="xs")])
+    return export_links(prefix, lang, kinds=("table",))
 
 
 def _grid(grid_id: str, lang: str, **options) -> dag.AgGrid:

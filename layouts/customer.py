@@ -8,6 +8,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from layouts.export_links import export_pair
 from layouts.graphs import graph
 from layouts.i18n import grid_options, normalise_language, t
 
@@ -30,7 +31,7 @@ def _grid(name: str, lang: str) -> dmc.Card:
         className="ag-theme-quartz",
         style={"width": "100%"},
     )
-    export = dmc.Anchor(t("export.table", lang), id={"role": "customer-grid-export", "grid": name}, href="#", size="xs")
+    export = dmc.Group(export_pair({"role": "customer-grid-export", "grid": name}, "table", lang), gap="md")
     return _card(GRID_TITLES.get(name, f"customer.{name}"), lang,
                  dmc.Text(id={"role": "customer-grid-count", "grid": name}, size="xs", c="dimmed"), grid, export)
 

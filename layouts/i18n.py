@@ -93,6 +93,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explore.all_members": {"zh": "全部", "en": "All"},
     "export.table": {"zh": "⤓ 导出表格CSV", "en": "⤓ Export table (CSV)"},
     "export.records": {"zh": "⤓ 导出明细CSV", "en": "⤓ Export records (CSV)"},
+    # downloads and exports (Excel links, refusals of the /export/ route)
+    "export.table_xlsx": {"zh": "⤓ 导出表格Excel", "en": "⤓ Export table (Excel)"},
+    "export.records_xlsx": {"zh": "⤓ 导出明细Excel", "en": "⤓ Export records (Excel)"},
+    "export.invalid": {"zh": "导出请求无效：请从页面上的导出链接下载。", "en": "This export request is not valid: download from the export links on the page."},
+    "export.unknown": {"zh": "没有这种导出。可用视图：{views}；类型：{kinds}。", "en": "No such export. Views: {views}; kinds: {kinds}."},
+    "export.too_many_rows": {"zh": "明细共 {rows} 条，超过 Excel 单个工作表的上限（{limit} 行）：请缩小筛选范围，或导出 CSV。", "en": "{rows} records are more than one Excel worksheet holds ({limit} rows): narrow the filters, or export CSV."},
     "explore.member": {"zh": "成员", "en": "Member"},
     "explore.share": {"zh": "占比", "en": "Share"},
     "explore.unknown_member": {"zh": "下钻路径中的 {value} 不存在，已返回上层。", "en": "{value} in the drill path does not exist; showing the level above."},

@@ -64,8 +64,8 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
             # the records behind a cell: shown once a cell is picked (callbacks/pivot.py show_records)
             dmc.Box([
                 dmc.Group([dmc.Title(id="pivot-records-title", order=4),
-                           dmc.Anchor(t("export.records", lang), id="pivot-cell-export", href="#", size="xs",
-                                      display="none")]),
+                           export_links("pivot-cell", lang, kinds=("records",), id="pivot-cell-export",
+                                        display="none")]),
                 dag.AgGrid(
                     id="pivot-records",
                     rowData=[],

@@ -96,12 +96,12 @@ def test_each_role_exports_exactly_the_records_and_totals_of_its_scope(served, r
     client = sign_in(served, username)
     expected = visible_payments(raw, username)
     _line, records = read_csv(export(client, PREMIUM_SPEC, "records"))
-    premium_rows = [r for r in records if r["Record type"] == "premium"]
+    premium_rows = [r for r in records if r["Record type"] == "Premium payment"]
     assert sorted(r["Record id"] for r in premium_rows) == sorted(expected["record_id"])
     assert len(premium_rows) == len(records)
 
     _line, table = read_csv(export(client, BY_REGION, "table"))
-    shown = {r["Region"]: float(r["Written premium"]) for r in table if r["Region"] not in ("Total", "合计")}
+    shown = {r["Region"]: float(r["Written premium (CNY)"]) for r in table if r["Region"] not in ("Total", "合计")}
     by_region = expected.groupby("region_code")["amount"].sum()
     labels = dict(raw.execute("SELECT region_code, name_en FROM dim_region").fetchall())
     assert shown == pytest.approx({labels[code]: round(value, 2) for code, value in by_region.items()}, abs=0.01)
@@ -116,7 +116,7 @@ def test_a_filter_for_another_region_exports_nothing(served, raw):
     line, records = read_csv(export(client, north, "records"))
     assert records == []
     # the file says what was asked (by its code: names of members outside the scope are not given)
-    assert "Region in north" in line
+    assert "Region: north" in line
     _line, table = read_csv(export(client, {**north, "rows": ["geography.region"]}, "table"))
     assert all(r["Region"] != "North China" for r in table)
 

@@ -42,7 +42,7 @@ def test_query_writes_csv_with_bom(warehouse, tables, tmp_path):  # noqa: F811
     assert done.returncode == 0, done.stderr
     raw = out.read_bytes()
     assert raw.startswith("\ufeff".encode("utf-8"))
-    assert raw.decode("utf-8-sig").splitlines()[0] == "筛选条件: 渠道 不属于 团险"
+    assert raw.decode("utf-8-sig").splitlines()[0] == "筛选条件: 渠道: 不含 团险"
     frame = pd.read_csv(out, encoding="utf-8-sig", skiprows=1)
     names = dict(zip(tables["dim_channel"]["channel_code"].astype(str), tables["dim_channel"]["name_zh"]))
     policies = tables["fact_policy"]

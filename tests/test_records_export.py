@@ -5,6 +5,9 @@ they are ordered within the export's memory cap or, when even spilling does not 
 engine's own connection."""
 from __future__ import annotations
 
+import io
+import json
+
 import duckdb
 import pandas as pd
 import pytest
@@ -113,9 +116,37 @@ def test_a_malformed_export_memory_setting_is_named(engine, monkeypatch):
         next(engine.iter_records(PIVOT))
 
 
-def test_the_records_csv_lists_them_in_record_order_with_iso_dates(served, raw):  # noqa: F811
+def test_the_records_csv_lists_them_in_record_order_by_their_labels_with_plain_dates(served, raw):  # noqa: F811
+    """What a person reads: the record type, product, channel, branch and status by name (product and
+    branch codes kept beside them), dates without a time of day, the amount's unit in its header."""
     _line, rows = read_csv(export(sign_in(served, "demo-exec"), PIVOT, "records"))
     expected = expected_records(raw, PIVOT, "TRUE")
-    assert [(r["Record type"], r["Record id"], r["Date"], r["Customer id"]) for r in rows] == \
-        list(expected[["kind", "record_id", "d", "customer_id"]].itertuples(index=False, name=None))
-    assert [float(r["Written premium"]) for r in rows] == list(expected["written_premium"])
+    products = dict(raw.execute("SELECT product_code, name_en FROM dim_product").fetchall())
+    branches = dict(raw.execute("SELECT branch_id, name_en FROM dim_branch").fetchall())
+    channels = dict(raw.execute("SELECT CAST(channel_code AS VARCHAR), name_en FROM dim_channel").fetchall())
+    statuses = dict(raw.execute("SELECT code, name_en FROM dim_code WHERE kind = 'policy_status'").fetchall())
+    assert list(rows[0]) == ["Record type", "Record id", "Date", "Customer id", "Product", "Product code", "Channel",
+                             "Branch", "Branch code", "Policy status", "Written premium (CNY)"]
+    assert [tuple(r.values())[:-1] for r in rows] == [
+        ("Premium payment", e.record_id, e.d, e.customer_id, products[e.product_code], e.product_code,
+         channels[e.channel_code], branches[e.branch_id], e.branch_id, statuses[e.status])
+        for e in expected.itertuples()]
+    assert [float(r["Written premium (CNY)"]) for r in rows] == list(expected["written_premium"])
+
+
+def test_a_records_workbook_beyond_a_worksheet_is_refused_in_the_users_language(served, raw, monkeypatch):  # noqa: F811
+    import callbacks.downloads
+    client = sign_in(served, "demo-exec")
+    count = len(expected_records(raw, PIVOT, "TRUE"))
+    monkeypatch.setattr(callbacks.downloads, "EXCEL_ROWS", count + 1)  # one row short: the header takes two
+    asked = {"spec": json.dumps(PIVOT), "lang": "zh", "kind": "records"}
+    refused = client.get("/export/pivot.xlsx", query_string=asked)
+    assert refused.status_code == 413 and refused.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert refused.data.decode() == f"明细共 {count:,} 条，超过 Excel 单个工作表的上限（{count - 1:,} 行）：请缩小筛选范围，或导出 CSV。\n"
+    monkeypatch.setattr(callbacks.downloads, "EXCEL_ROWS", count + 2)  # exactly full
+    sent = client.get("/export/pivot.xlsx", query_string=asked)
+    assert sent.status_code == 200
+    assert sent.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert len(pd.read_excel(io.BytesIO(sent.data), header=1)) == count
+    csv = client.get("/export/pivot.csv", query_string=asked)
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two

@@ -1,8 +1,10 @@
-"""Browser-test helpers: the one app module, and screenshots kept as artefacts."""
+"""Browser-test helpers: the one app module, downloads saved by the browser, and screenshots kept as artefacts."""
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -33,21 +35,40 @@ def served(dash_duo, demo_warehouse, access_db, monkeypatch):
     import app
 
     dash_duo.start_server(app.app, navigate=False)
-    _downloads_carry_the_browser_session(dash_duo, monkeypatch)
     return dash_duo
 
 
-def _downloads_carry_the_browser_session(duo, monkeypatch) -> None:
-    """Tests fetch export links with requests.get; give those requests the browser's session cookie,
-    as the browser's own download would carry it (without it the server answers 401)."""
-    plain_get = requests.get
+@pytest.fixture
+def downloads(served, tmp_path):
+    """download(link) clicks an export link (a CSS selector or the element) as a person would, once
+    the page has pointed it at an export, and returns the file the browser saved in this test's
+    download folder when it is complete."""
+    folder, numbers = tmp_path / "downloads", itertools.count()
+    folder.mkdir()
+    served.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
 
-    def get(url, *args, **kwargs):
-        if str(url).startswith(duo.server.url):
-            kwargs.setdefault("cookies", {c["name"]: c["value"] for c in duo.driver.get_cookies()})
-        return plain_get(url, *args, **kwargs)
+    def download(link, timeout: float = 180) -> Path:
+        element = served.find_element(link) if isinstance(link, str) else link
+        WebDriverWait(served.driver, 60).until(lambda _d: "/export/" in (element.get_attribute("href") or ""),
+                                               message=f"{link} never got an export link")
+        before = set(folder.iterdir())
+        scrolled = served.driver.execute_script(
+            "const y = window.scrollY; arguments[0].scrollIntoView({block: 'center'}); return y;", element)
+        element.click()
 
-    monkeypatch.setattr(requests, "get", get)
+        def saved(_driver):
+            new = [p for p in set(folder.iterdir()) - before if not p.name.endswith(".crdownload")]
+            return new[0] if new and not any(p.name.endswith(".crdownload") for p in folder.iterdir()) else None
+
+        arrived = WebDriverWait(served.driver, timeout, poll_frequency=0.25).until(
+            saved, message=f"no file arrived after clicking {link}")
+        served.driver.execute_script("window.scrollTo(0, arguments[0]);", scrolled)  # the page as it was
+        # moved out of the folder, so that the next file of the same name arrives as a new one
+        kept = tmp_path / "kept" / str(next(numbers))
+        kept.mkdir(parents=True)
+        return arrived.rename(kept / arrived.name)
+
+    return download
 
 
 def sign_in(duo, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -8,7 +8,6 @@ import io
 import duckdb
 import pandas as pd
 import pytest
-import requests
 
 from layouts.i18n import t
 from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
@@ -64,18 +63,16 @@ def _grid_rows(duo, grid_id: str, timeout: int = 60) -> list[dict]:
     return duo.driver.execute_script(script)
 
 
-def _download(duo, selector: str) -> pd.DataFrame:
-    """The CSV behind an export link, fetched with the browser's sign-in, without its filters line."""
-    href = duo.find_element(selector).get_attribute("href")
-    cookies = {c["name"]: c["value"] for c in duo.driver.get_cookies()}
-    answer = requests.get(href, cookies=cookies, timeout=120)
-    assert answer.status_code == 200 and answer.content.startswith("\ufeff".encode())
-    lines = answer.content.decode("utf-8-sig").splitlines()
+def _download(download, selector: str) -> pd.DataFrame:
+    """The CSV the browser saves when the export link is clicked, without its filters line."""
+    content = download(selector).read_bytes()
+    assert content.startswith("\ufeff".encode())
+    lines = content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("筛选条件:")
     return pd.read_csv(io.StringIO("\n".join(lines[1:])), dtype={"客户号": str})
 
 
-def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, demo_warehouse):
+def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, downloads, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + f"/contribution?{WHOLE_HISTORY}")
     top20 = float(_sql(demo_warehouse, TOP20).iloc[0, 0])
     assert _wait_for_text(dashboard, "#contribution-kpi-top20") == f"{top20 * 100:.1f}%"
@@ -89,7 +86,7 @@ def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, demo
     expected = _sql(demo_warehouse, LOSS_REASONS)
     rows = _grid_rows(dashboard, "contribution-losses")
     assert [r["customer_id"] for r in rows[:50]] == list(expected["customer_id"][:50])   # worst first
-    exported = _download(dashboard, "#contribution-losses-export-table")
+    exported = _download(downloads, "#contribution-losses-export-table")
     assert list(exported["客户号"]) == list(expected["customer_id"])
     reasons = {r: t(f"contribution.reason.{r}", "zh") for r in expected["reason"].unique()}
     assert list(exported["主要原因"]) == [reasons[r] for r in expected["reason"]]

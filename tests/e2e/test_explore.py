@@ -6,7 +6,6 @@ import io
 import duckdb
 import pandas as pd
 import pytest
-import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -71,12 +70,12 @@ def _click_first_bar(duo) -> None:
     ActionChains(duo.driver).move_to_element(bar).click().perform()
 
 
-def _check_exports(duo, path, region: str, provinces: dict[str, float]) -> None:
+def _check_exports(download, path, region: str, provinces: dict[str, float]) -> None:
     """The table export holds what the chart shows, under a line naming the drill; the records
     export holds every premium record behind it. Both as Excel-ready UTF-8 with BOM."""
-    table = requests.get(duo.find_element("#explore-export-table").get_attribute("href"), timeout=60)
-    assert table.status_code == 200 and table.content.startswith("\ufeff".encode())
-    lines = table.content.decode("utf-8-sig").splitlines()
+    table = download("#explore-export-table").read_bytes()
+    assert table.startswith("\ufeff".encode())
+    lines = table.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("筛选条件:")
     assert region != "east" or "华东" in lines[0]
     frame = pd.read_csv(io.StringIO("\n".join(lines[1:])))
@@ -84,14 +83,13 @@ def _check_exports(duo, path, region: str, provinces: dict[str, float]) -> None:
         names = dict(con.execute("SELECT province_code, name_zh FROM dim_province").fetchall())
         count = con.execute(PREMIUM_RECORDS, [region]).fetchall()[0][0]
     body = frame[frame["省份"] != "合计"]
-    assert dict(zip(body["省份"], body["保费收入"])) == pytest.approx(
+    assert dict(zip(body["省份"], body["保费收入（元）"])) == pytest.approx(
         {names[k]: round(v, 2) for k, v in provinces.items()}, abs=0.01)
-    records = requests.get(duo.find_element("#explore-export-records").get_attribute("href"), timeout=120)
-    assert records.status_code == 200
-    assert len(records.content.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, rows
+    records = download("#explore-export-records").read_bytes()
+    assert len(records.decode("utf-8-sig").splitlines()) == 2 + count  # filters line, header, rows
 
 
-def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
+def test_drill_from_regions_to_provinces_and_back(dashboard, downloads, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + f"/explore?top=0&{WHOLE_HISTORY}")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     regions = _oracle(demo_warehouse, "v.region_code")
@@ -111,7 +109,7 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, demo_warehouse):
     assert set(shown) == set(provinces)
     assert sum(shown.values()) == pytest.approx(sum(provinces.values()), rel=1e-9)
     screenshot(dashboard, "explore_drilled_zh")
-    _check_exports(dashboard, demo_warehouse, top_region, provinces)
+    _check_exports(downloads, demo_warehouse, top_region, provinces)
 
     top_province = max(provinces, key=provinces.get)
     _click_first_bar(dashboard)  # second level down: the cities of the largest province

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import requests
 from selenium.webdriver.common.action_chains import ActionChains
 
 from data.config import load_params
@@ -72,7 +71,7 @@ def _hover_text(duo, element) -> str:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_written_premium_card_equals_raw_premium_facts(dashboard, demo_warehouse, lang):
+def test_written_premium_card_equals_raw_premium_facts(dashboard, downloads, demo_warehouse, lang):
     dashboard.driver.get(dashboard.server_url + ("/?lang=en" if lang == "en" else "/"))
     _wait_for_overview(dashboard)
     start, end = _oracle_period()
@@ -83,17 +82,17 @@ def test_written_premium_card_equals_raw_premium_facts(dashboard, demo_warehouse
     assert start in dashboard.find_element("#overview-period").text
     assert not re.search(r"\b(nan|NaN|None)\b", dashboard.find_element("body").text)
     screenshot(dashboard, f"overview_{lang}")
-    _check_channel_export(dashboard, demo_warehouse, start, end, lang)
+    _check_channel_export(dashboard, downloads, demo_warehouse, start, end, lang)
     assert console_errors(dashboard) == []
 
 
-def _check_channel_export(duo, path, start: str, end: str, lang: str) -> None:
+def _check_channel_export(duo, download, path, start: str, end: str, lang: str) -> None:
     """The channel-mix chart's table export: premium per channel over the period, labels in `lang`."""
     link = duo.driver.find_element(
-        "css selector", '[id*="chart-export"][id*="overview-channels"][id*="table"]').get_attribute("href")
-    response = requests.get(link, timeout=60)
-    assert response.status_code == 200 and response.content.startswith("\ufeff".encode())
-    lines = response.content.decode("utf-8-sig").splitlines()
+        "css selector", '[id*="chart-export"][id*="overview-channels"][id*="table"]:not([id*="xlsx"])')
+    content = download(link).read_bytes()
+    assert content.startswith("\ufeff".encode())
+    lines = content.decode("utf-8-sig").splitlines()
     assert start in lines[0] and end in lines[0]
     frame = pd.read_csv(io.StringIO("\n".join(lines[1:])))
     with duckdb.connect(str(path), read_only=True) as con:
@@ -101,7 +100,7 @@ def _check_channel_export(duo, path, start: str, end: str, lang: str) -> None:
             f"SELECT c.name_{lang}, round(sum(pr.amount), 2) FROM fact_premium pr JOIN fact_policy p USING (policy_id) "
             "JOIN dim_channel c ON c.channel_code = p.channel_code WHERE pr.paid_date BETWEEN ? AND ? GROUP BY 1",
             [start, end]).fetchall())
-    channel, premium = ("渠道", "保费收入") if lang == "zh" else ("Channel", "Written premium")
+    channel, premium = ("渠道", "保费收入（元）") if lang == "zh" else ("Channel", "Written premium (CNY)")
     assert dict(zip(frame[channel], frame[premium])) == pytest.approx(expected, abs=0.01)
 
 
