@@ -1,5 +1,5 @@
-"""AG Grid building blocks shared by the pages: typed number, date and text columns, JSON-safe rows,
-and a grid's sort state read from (and written into) its column definitions for the URL."""
+"""AG Grid building blocks shared by the pages: typed number columns, JSON-safe rows, and a grid's
+sort state read from (and written into) its column definitions for the URL."""
 from __future__ import annotations
 
 import math
@@ -28,25 +28,6 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
             "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
             "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
             **extra}
-
-
-def frame_columns(frame: pd.DataFrame, headers: dict[str, str]) -> list[dict]:
-    """Column definitions typed by the frame's columns: numbers as numbers, days as dates, the rest
-    as text sized to its content (an id is never cut)."""
-    columns = []
-    for name in frame.columns:
-        header = headers.get(name, name)
-        if pd.api.types.is_bool_dtype(frame[name]):
-            columns.append({"field": name, "headerName": header})
-        elif pd.api.types.is_numeric_dtype(frame[name]):
-            columns.append(number_column(name, header, "float" if pd.api.types.is_float_dtype(frame[name]) else "int",
-                                         minWidth=90))
-        elif pd.api.types.is_datetime64_any_dtype(frame[name]):
-            columns.append({"field": name, "headerName": header, "cellDataType": "dateString",
-                            "filter": "agDateColumnFilter", "minWidth": 110})
-        else:
-            columns.append({"field": name, "headerName": header, "cellDataType": "text"})
-    return columns
 
 
 # --- sort state in the URL (layouts/grid_sort.py) -----------------------------------------------

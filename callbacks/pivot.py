@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, ctx, no_update
 from callbacks.downloads import export_href
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
-from callbacks.grids import frame_columns, json_rows, number_column, sort_of, sorted_columns
+from callbacks.grids import json_rows, number_column, sort_of, sorted_columns
 from callbacks.view_url import rewritten_search
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
