@@ -51,7 +51,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agents.col.value": {"zh": "数值", "en": "Value"},
     "agents.funnel": {"zh": "线索来源漏斗：拜访对象 → 成交", "en": "Funnel by lead source: prospects visited → closes"},
     "agents.funnel.prospects": {"zh": "拜访对象", "en": "Prospects visited"},
-    "agents.funnel.closes": {"zh": "成交", "en": "Closes"},
+    "agents.funnel.converted_prospects": {"zh": "成交对象", "en": "Prospects converted"},
     "agents.funnel.new_customers": {"zh": "其中新客户", "en": "of which new customers"},
     "agents.compare.branch": {"zh": "网点对比：活动率与人均件数（气泡=平均在职人数）",
                               "en": "Branches: activity rate and cases per agent (bubble = headcount)"},
