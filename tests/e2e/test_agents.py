@@ -20,13 +20,15 @@ from tests.test_agents_activity_rate import oracle as activity_oracle
 
 pytestmark = pytest.mark.e2e
 
-# DOMAIN: conversion = closes / distinct prospects visited, per lead source; index = agent / company x 100
+# DOMAIN: conversion = distinct prospects converted / distinct prospects visited, per lead source;
+# index = agent / company x 100
 CONVERSION_INDEX = """
     WITH v AS (SELECT * FROM fact_visit WHERE visit_date BETWEEN ? AND ?),
-    company AS (SELECT lead_source, count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+    company AS (SELECT lead_source,
+                       count(DISTINCT prospect_id) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
                 FROM v GROUP BY lead_source),
     agent AS (SELECT agent_id, lead_source,
-                     count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+                     count(DISTINCT prospect_id) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
               FROM v WHERE agent_id IN (?, ?) GROUP BY agent_id, lead_source)
     SELECT agent.agent_id, CAST(agent.lead_source AS VARCHAR), 100 * agent.rate / company.rate
     FROM agent JOIN company USING (lead_source)
@@ -147,6 +149,12 @@ def _compare_points(duo) -> list[dict]:
         "const t = gd._fullData[0]; return Array.from(t.x, (x, i) => ({x: x, label: t.text[i]}));")
 
 
+def _reference_label(duo) -> str:
+    """The text written beside the comparison chart's dotted reference line."""
+    duo.wait_for_element("#agents-compare .annotation-text", timeout=60)
+    return duo.find_element("#agents-compare .annotation-text").text
+
+
 def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/agents")
     first_block = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
@@ -195,15 +203,27 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
     fewest = _league_after(dashboard, _click_header("cases"), lambda rows: len(rows) > 1
                            and rows[0]["cases"] < first_block[0]["cases"])
     assert fewest[0]["cases"] == 0
+    dashboard._wait_for(lambda d: "sort=cases%3Aasc" in d.current_url, timeout=30, msg="the sort is not in the URL")
     # a second click: most cases first, in numeric order on screen (317 before 99, as text would not)
     _click_header("cases")(dashboard)
 
     def shown() -> list[int]:
         return [int(text.replace(",", "")) for text in _column_on_screen(dashboard, "cases") if text]
 
-    dashboard._wait_for(lambda _d: len(shown()) >= 20 and shown()[0] == most_cases[0], timeout=60,
-                        msg="most cases not first")
+    def most_first(_d=None) -> bool:
+        return len(shown()) >= 20 and shown()[0] == most_cases[0]
+
+    dashboard._wait_for(most_first, timeout=60, msg="most cases not first")
     assert shown() == most_cases[:len(shown())]  # as text, "99" would come before "317"
+    # the URL keeps the order: a reload shows it again, with the header's arrow; back returns to fewest first
+    dashboard._wait_for(lambda d: "sort=cases%3Adesc" in d.current_url, timeout=30, msg="the sort is not in the URL")
+    dashboard.driver.refresh()
+    dashboard._wait_for(most_first, timeout=120, msg="the reload lost the sort")
+    assert shown() == most_cases[:len(shown())]
+    assert dashboard.find_elements("#agents-grid .ag-header-cell[col-id='cases'] .ag-sort-descending-icon:not(.ag-hidden)")
+    dashboard.driver.back()
+    dashboard._wait_for(lambda _d: shown() and shown()[0] == 0 and "sort=cases%3Aasc" in dashboard.driver.current_url,
+                        timeout=120, msg="back did not return to fewest cases first")
 
     # narrowed to one team, the rows are that team's and the index still compares with the company
     dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
@@ -233,6 +253,7 @@ def test_rates_on_screen_twenty_rows_and_the_key_columns_on_a_desktop(dashboard,
     points = _compare_points(dashboard)
     assert len(points) == len(branches) and max(p["x"] for p in points) <= 1
     assert sorted(p["x"] for p in points) == pytest.approx(sorted(branches["rate"]))
+    assert _reference_label(dashboard) == "公司平均"  # the executive's slice is the whole company
     # the league: 20 agents and the key columns without scrolling; teams by name, never a code
     dashboard._wait_for(lambda d: d.execute_script(VISIBLE_ROWS) >= 20, timeout=30, msg="fewer than 20 rows in view")
     assert dashboard.driver.execute_script(HEADERS_OUTSIDE, KEY_COLUMNS) == []
@@ -261,6 +282,8 @@ def test_a_branch_managers_chart_compares_the_teams_of_their_branch(dashboard_as
     assert len(points) > 1 and max(p["x"] for p in points) <= 1
     assert {p["label"]: p["x"] for p in points} == pytest.approx({teams[k]: r for k, r in rates["rate"].items()})
     assert _percent(_kpi(duo, "activity_rate")) <= 1
+    # the dotted lines are the manager's whole slice: their branch, and the chart says so
+    assert "Branch average" in _reference_label(duo)
     screenshot(duo, "agents_branch_en")
     screenshot(duo, "agents_branch_en_390", 390)
     assert console_errors(duo) == []
