@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,6 +60,7 @@ SORTABLE = tuple(SORT_LEVELS) + LEAGUE_MEASURES
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
 HEADCOUNT_DECIMALS_BELOW = 20  # an average headcount below this shows one decimal
+FUNNEL_LABEL_CHARS = 12  # a funnel stage's name wraps after this many characters (a phone's left margin)
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
 LABELLED_BUBBLES = 30
 BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
@@ -219,15 +221,22 @@ def funnel_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
     """One funnel per lead source, each on its own scale, with the share of prospects at each stage."""
     frame = frame[frame["lead_source"].notna()]
     fig = make_subplots(rows=1, cols=len(frame), subplot_titles=list(frame[f"lead_source|{lang}"]),
-                        horizontal_spacing=0.12)
-    stages = [t(f"agents.funnel.{k}", lang) for k in FUNNEL]
+                        horizontal_spacing=0.18)
+    # the stages are named once, at the left; wrapped, so a phone keeps room for the funnels
+    stages = ["<br>".join(textwrap.wrap(t(f"agents.funnel.{k}", lang), FUNNEL_LABEL_CHARS)) for k in FUNNEL]
     for i, (_, row) in enumerate(frame.iterrows(), start=1):
         fig.add_trace(go.Funnel(y=stages, x=[row[k] for k in FUNNEL],
                                 texttemplate="%{value:,}<br>%{percentInitial:.1%}", name=row[f"lead_source|{lang}"],
-                                marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False), row=1, col=i)
+                                marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False,
+                                # a narrow stage's number sits beside its bar, past the subplot's edge
+                                # on a phone: drawn whole, not cut at the axis
+                                cliponaxis=False), row=1, col=i)
         if i > 1:
             fig.update_yaxes(showticklabels=False, row=1, col=i)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    # the left margin grows to the stage names instead of cutting them
+    fig.update_yaxes(automargin=True, row=1, col=1)
+    # room on the right for the last funnel's side numbers; the titles below the mode bar
+    fig.update_layout(margin={"l": 10, "r": 44, "t": 56, "b": 10})
     return fig
 
 

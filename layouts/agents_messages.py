@@ -49,7 +49,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agents.export.money": {"zh": "{name}（元）", "en": "{name} (CNY)"},
     "agents.export.pct": {"zh": "{name}（%）", "en": "{name} (%)"},
     "agents.col.value": {"zh": "数值", "en": "Value"},
-    "agents.funnel": {"zh": "线索来源漏斗：拜访对象 → 成交", "en": "Funnel by lead source: prospects visited → closes"},
+    "agents.funnel": {"zh": "线索来源漏斗：拜访对象 → 成交对象", "en": "Funnel by lead source: prospects visited → converted"},
     "agents.funnel.prospects": {"zh": "拜访对象", "en": "Prospects visited"},
     "agents.funnel.converted_prospects": {"zh": "成交对象", "en": "Prospects converted"},
     "agents.funnel.new_customers": {"zh": "其中新客户", "en": "of which new customers"},

@@ -370,3 +370,41 @@ def test_agent_search_finds_by_id_prefix_and_name_within_a_regional_managers_sco
     duo.wait_for_contains_text("#agents-notice", f"营销员 {outsider} 不存在或不在您的查看范围内", timeout=60)
     screenshot(duo, "agents_search_outsider_zh")
     assert console_errors(duo) == []
+
+
+# the funnel's stage names (left of the first funnel) and the first funnel's bars, as drawn
+FUNNEL_BOXES = """
+const graph = document.querySelector('#agents-funnel .main-svg').getBoundingClientRect();
+const box = el => { const b = el.getBoundingClientRect(); return {left: b.left, right: b.right, text: el.textContent}; };
+const traces = [...document.querySelectorAll('#agents-funnel .funnellayer .trace')];
+return {graph: {left: graph.left, right: graph.right},
+        labels: [...document.querySelectorAll('#agents-funnel .yaxislayer-above .ytick text')].map(box),
+        bars: traces.map(t => [...t.querySelectorAll('.point path')].map(box)),
+        // each funnel's numbers beside or in its bars, and whether something clips them
+        numbers: traces.map(t => [...t.querySelectorAll('.point text')].map(el => ({...box(el),
+            clipped: !!el.closest('[clip-path]')})))};
+"""
+
+
+@pytest.mark.parametrize("lang, stages", [("zh", ["拜访对象", "成交对象", "其中新客户"]),
+                                          ("en", ["Prospects visited", "Prospects converted", "of which new customers"])])
+def test_the_funnels_stage_names_are_whole_on_a_phone(dashboard, lang, stages):
+    dashboard.driver.set_window_size(390, 844)
+    dashboard.driver.get(dashboard.server_url + f"/agents?lang={lang}")
+    dashboard.wait_for_element("#agents-funnel .funnellayer .trace .point path", timeout=120)
+    drawn = dashboard.driver.execute_script(FUNNEL_BOXES)
+    # each name whole (its wrapped lines join without the spaces), inside the chart and clear of the bars
+    assert sorted(label["text"].replace(" ", "") for label in drawn["labels"]) == sorted(
+        stage.replace(" ", "") for stage in stages)
+    bars = min(bar["left"] for bar in drawn["bars"][0])
+    for label in drawn["labels"]:
+        assert drawn["graph"]["left"] <= label["left"] and label["right"] <= bars + 1, label
+    # every stage's number drawn whole, inside the chart, clear of the next funnel's bars
+    assert len(drawn["numbers"]) == 2 and all(len(numbers) == 3 for numbers in drawn["numbers"])
+    next_bars = min(bar["left"] for bar in drawn["bars"][1])
+    for i, numbers in enumerate(drawn["numbers"]):
+        for number in numbers:
+            assert not number["clipped"] and drawn["graph"]["left"] <= number["left"], number
+            assert number["right"] <= (next_bars if i == 0 else drawn["graph"]["right"]) + 1, number
+    screenshot(dashboard, f"agents_funnel_{lang}_390", 390)
+    dashboard.find_element("#agents-funnel").screenshot(f"artifacts/screenshots/agents_funnel_only_{lang}_390.png")
