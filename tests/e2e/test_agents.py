@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from data.config import load_params
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import SCREENSHOTS, console_errors, screenshot
 from tests.test_agents_activity_rate import oracle as activity_oracle
 
 pytestmark = pytest.mark.e2e
@@ -407,4 +407,4 @@ def test_the_funnels_stage_names_are_whole_on_a_phone(dashboard, lang, stages):
             assert not number["clipped"] and drawn["graph"]["left"] <= number["left"], number
             assert number["right"] <= (next_bars if i == 0 else drawn["graph"]["right"]) + 1, number
     screenshot(dashboard, f"agents_funnel_{lang}_390", 390)
-    dashboard.find_element("#agents-funnel").screenshot(f"artifacts/screenshots/agents_funnel_only_{lang}_390.png")
+    dashboard.find_element("#agents-funnel").screenshot(str(SCREENSHOTS / f"agents_funnel_only_{lang}_390.png"))
