@@ -17,8 +17,9 @@ from layouts.graphs import graph
 from layouts.i18n import grid_options, normalise_language, t
 from layouts.page_header import page_header
 
-PLACE_KEYS = ("branch", "team", "agent")  # who the page shows
-PAGE_KEYS = PLACE_KEYS + ("sort",)  # this page's own URL parameters: the league's sort too (layouts/grid_sort.py)
+# who the page shows: this page's own URL parameters besides the league's `sort` (layouts/grid_sort.py),
+# which its own callback writes and a change of branch or team keeps
+PLACE_KEYS = ("branch", "team", "agent")
 LEAGUE_BLOCK = 100  # rows per request of the league table (about 60 KB)
 # rows short enough, and the grid tall enough, that a desktop shows 20 agents and the total row
 LEAGUE_ROW_HEIGHT = 34
