@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +22,7 @@ from callbacks import charts
 from callbacks.downloads import export_href, register_export
 from callbacks.engine import current_access, engine, shared_engine
 from callbacks.filters import current_filters
-from callbacks.grids import grid_block, json_rows, number_column
+from callbacks.grids import grid_block, json_rows, number_column, sort_and_filter, sort_of, sorted_columns
 from callbacks.overview import Slice, page_slice
 from callbacks.view_cache import memoised_view, not_kept
 from cubes import agents_book
@@ -30,9 +31,10 @@ from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES, TOTAL_MEAS
 from cubes.export import DECIMALS
 from cubes.rollups import page_rollups
 from layouts import numbers
-from layouts.agents import PAGE_KEYS
+from layouts.agents import PLACE_KEYS
 from layouts.filter_state import GLOBAL_FILTERS
-from layouts.i18n import grid_options, join_list, normalise_language, t
+from layouts.grid_sort import Sort, parse_sort, sort_text
+from layouts.i18n import bad_param_notices, grid_options, join_list, normalise_language, t
 from layouts.url_query import query_of, search_with
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,15 @@ KEY_KPIS = ("fyp_sold", "cases", "conversion_cold_visit", "conversion_referral")
 LEAGUE = tuple(sorted(((name, FORMATS[name], f"{name}_index" in LEAGUE_MEASURES)
                        for name in LEAGUE_MEASURES if not name.endswith("_index")), key=lambda c: c[0] not in KEY_KPIS))
 LOWER_IS_BETTER = {"visits_per_close", "days_to_close"}
+# the league's sortable columns: the KPIs and indices, and the agent's id, branch and team (branch
+# and team by their labels, as shown), each with the level that carries it in the export's spec;
+# names are not: Chinese names in code-point order mean nothing to a reader
+SORT_LEVELS = {"id": "agent.agent", "branch": "agent.branch", "team": "agent.team"}
+SORTABLE = tuple(SORT_LEVELS) + LEAGUE_MEASURES
 KPI_FORMATS = {"headcount": "float", "activity_rate": "pct", "cases_per_agent": "float", "fyp_sold": "money",
                "conversion_cold_visit": "pct", "conversion_referral": "pct"}
 HEADCOUNT_DECIMALS_BELOW = 20  # an average headcount below this shows one decimal
+FUNNEL_LABEL_CHARS = 12  # a funnel stage's name wraps after this many characters (a phone's left margin)
 STAR_SHARE = 0.10  # the top tenth of agents by cases are the stars
 LABELLED_BUBBLES = 30
 BOOK_COLUMNS = (("premium_in_force", "money"), ("persistency_13", "pct"), ("contribution", "money"))
@@ -95,12 +103,14 @@ def roster() -> Roster:
 
 @dataclass(frozen=True)
 class Selection:
-    """The page's branch, team and agent, checked against the roster; notices for what was ignored."""
+    """The page's branch, team, agent and league sort, checked against the roster and the league's
+    columns; notices for what was ignored."""
 
     branch: str | None
     team: str | None
     agent: str | None
     notices: tuple[str, ...]
+    sort: Sort | None = None
 
     def drill(self, paths: dict[str, list[str]]) -> dict | None:
         if self.team:
@@ -126,12 +136,25 @@ def place(query: dict, people: Roster, lang: str) -> tuple[str | None, str | Non
     return branch, team, notices
 
 
+def league_sort(query: dict) -> tuple[Sort | None, list[tuple[str, str]]]:
+    """The URL's league sort, or none and the ignored parameter when it is malformed or names no
+    sortable league column."""
+    try:
+        sort = parse_sort(query.get("sort"))
+    except ValueError:
+        return None, [("sort", query["sort"])]
+    if sort and sort[0] not in SORTABLE:
+        return None, [("sort", query["sort"])]
+    return sort, []
+
+
 def selection(query: dict, people: Roster, lang: str) -> Selection:
     branch, team, notices = place(query, people, lang)
     agent = query.get("agent") or None
     if agent and agent_profile(shared_engine(), current_access(), agent) is None:
         notices.append(t("agents.detail.unknown", lang, value=agent))
-    return Selection(branch, team, agent, tuple(notices))
+    sort, invalid = league_sort(query)
+    return Selection(branch, team, agent, tuple(notices + bad_param_notices(invalid, lang)), sort)
 
 
 def _spec(s: Slice, sel: Selection, people: Roster, measures: list[str], rows=(), **extra) -> dict:
@@ -167,11 +190,18 @@ def page_specs(s: Slice, sel: Selection, people: Roster) -> dict[str, dict]:
         "agents": agents,
         "total": _spec(s, sel, people, list(TOTAL_MEASURES)),
         "league": {**agents, "measures": list(TOTAL_MEASURES), "totals": True},
-        "export": {**agents, "totals": True},
+        # the export's rows in the grid's order (league_export): the sort rides in the spec
+        "export": {**agents, "totals": True, "rows": list(SORT_LEVELS.values()),
+                   "sort": export_sort(sel.sort) + agents["sort"]},
         "funnel": _spec(s, sel, people, list(FUNNEL), ["lead_source"]),
         "compare": compare,
         "company": {"cube": CUBE, "measures": list(KPIS), "filters": s.filters(CUBE)},
     }
+
+
+def export_sort(sort: Sort | None) -> list[dict]:
+    """The grid's sort as the export spec's first sort item (league_export reads it back)."""
+    return [{"by": SORT_LEVELS.get(sort[0], sort[0]), "desc": sort[1]}] if sort else []
 
 
 def league_and_total(specs: dict[str, dict]) -> tuple[pd.DataFrame, pd.Series]:
@@ -191,15 +221,22 @@ def funnel_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
     """One funnel per lead source, each on its own scale, with the share of prospects at each stage."""
     frame = frame[frame["lead_source"].notna()]
     fig = make_subplots(rows=1, cols=len(frame), subplot_titles=list(frame[f"lead_source|{lang}"]),
-                        horizontal_spacing=0.12)
-    stages = [t(f"agents.funnel.{k}", lang) for k in ("prospects", "closes", "new_customers")]
+                        horizontal_spacing=0.18)
+    # the stages are named once, at the left; wrapped, so a phone keeps room for the funnels
+    stages = ["<br>".join(textwrap.wrap(t(f"agents.funnel.{k}", lang), FUNNEL_LABEL_CHARS)) for k in FUNNEL]
     for i, (_, row) in enumerate(frame.iterrows(), start=1):
-        fig.add_trace(go.Funnel(y=stages, x=[row["prospects"], row["closes"], row["new_customers"]],
+        fig.add_trace(go.Funnel(y=stages, x=[row[k] for k in FUNNEL],
                                 texttemplate="%{value:,}<br>%{percentInitial:.1%}", name=row[f"lead_source|{lang}"],
-                                marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False), row=1, col=i)
+                                marker={"color": charts.SERIES_COLOURS[i - 1]}, showlegend=False,
+                                # a narrow stage's number sits beside its bar, past the subplot's edge
+                                # on a phone: drawn whole, not cut at the axis
+                                cliponaxis=False), row=1, col=i)
         if i > 1:
             fig.update_yaxes(showticklabels=False, row=1, col=i)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    # the left margin grows to the stage names instead of cutting them
+    fig.update_yaxes(automargin=True, row=1, col=1)
+    # room on the right for the last funnel's side numbers; the titles below the mode bar
+    fig.update_layout(margin={"l": 10, "r": 44, "t": 56, "b": 10})
     return fig
 
 
@@ -227,9 +264,10 @@ def histogram_figure(cases: pd.Series, lang: str) -> go.Figure:
     return fig
 
 
-def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: str) -> go.Figure:
+def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, average: str, lang: str) -> go.Figure:
     """One bubble per branch (or team): activity rate against cases per agent, size = headcount; the
-    dotted lines are the company's. A few bubbles (the teams of a branch) carry their names."""
+    dotted lines are the company's (`average` names what they are). A few bubbles (the teams of a
+    branch) carry their names."""
     body = frame.dropna(subset=["activity_rate", "cases_per_agent"])
     size = body["headcount"].fillna(0)
     fig = go.Figure(go.Scatter(
@@ -241,7 +279,6 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, lang: st
         hovertemplate=(f"%{{text}}<br>{t('agents.kpi.activity_rate', lang)} %{{x:.1%}}<br>"
                        f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
                        f"{t('agents.kpi.headcount', lang)} %{{customdata}}<extra></extra>")))
-    average = t("agents.compare.average", lang)
     fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
     fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
                   annotation_text=average, annotation_position="top right")
@@ -293,7 +330,7 @@ def league_columns(lang: str) -> list[dict]:
     """Narrow enough that the agent (pinned), branch, team and the key KPIs with their indices fit a
     1280 px desktop; the ids are never cut."""
     columns = [{"field": "name", "headerName": t("agents.col.agent", lang), "pinned": "left", "width": 90,
-                **TEXT_FILTER}]
+                "sortable": False, **TEXT_FILTER}]
     columns += [{"field": field, "headerName": t(key, lang), "width": zh if lang == "zh" else en, **TEXT_FILTER}
                 for field, key, zh, en in IDENTITY]
     for name, fmt, indexed in LEAGUE:
@@ -323,13 +360,20 @@ def league_table(body: pd.DataFrame, people: Roster, lang: str) -> pd.DataFrame:
 def league_export(spec, _args, lang: str) -> pd.DataFrame:
     """The league's CSV as the grid shows it: each agent with id, branch and team (a name alone does
     not say who: 23 names are shared by two or three agents), the KPIs and indices in the grid's
-    order, then the selection's total. Whatever the URL asks, rows are agents with the league's
-    measures; only its filters and drill path (the page's period, branch, team) are taken. Amounts
-    are in yuan and rates in percent, as the headers say."""
+    columns, the agents in its order (the spec's first sort item, page_specs), then the selection's
+    total. Whatever the URL asks, rows are agents with the league's measures; only its filters,
+    drill path (the page's period, branch, team) and sort are taken. Amounts are in yuan and rates
+    in percent, as the headers say."""
     league = engine().query({**spec.to_dict(), "rows": ["agent.agent"], "measures": list(LEAGUE_MEASURES),
                              "totals": True, "sort": [{"by": "fyp_sold", "desc": True}]})
     body, total = league[league["_row_depth"] == 1], league[league["_row_depth"] == 0].iloc[0]
-    rows = pd.concat([league_table(body, roster(), lang),
+    fields = {level: field for field, level in SORT_LEVELS.items()}
+    field, desc = next(((fields.get(s.by, s.by), s.desc) for s in spec.sort if fields.get(s.by, s.by) in SORTABLE),
+                       ("fyp_sold", True))
+    # the grid's order: the same stable sort of the same FYP-ordered rows (league_block)
+    shown = sort_and_filter(league_table(body, roster(), lang), [{"colId": field, "sort": "desc" if desc else "asc"}],
+                            None)
+    rows = pd.concat([shown,
                       pd.DataFrame([{"name": t("agents.selection_total", lang), **total[list(LEAGUE_MEASURES)]}])],
                      ignore_index=True)
     headers = {"name": t("agents.col.agent", lang), **{field: t(key, lang) for field, key, *_widths in IDENTITY}}
@@ -417,6 +461,12 @@ def find_agents(agents: pd.DataFrame, text: str, lang: str, limit: int = SEARCH_
     return order.head(limit).drop(columns=list(ranks))
 
 
+def average_label(people: Roster, lang: str) -> str:
+    """What the comparison's dotted lines average: a caller who sees one branch (a branch manager)
+    has that branch as their whole slice, so the lines are their branch's, not the company's."""
+    return t("agents.compare.branch_average" if people.sole_branch() else "agents.compare.average", lang)
+
+
 def _scope_note(s: Slice, lang: str) -> str:
     skipped = s.not_applicable(CUBE)
     names = join_list((t(f.label_key, lang) for f in GLOBAL_FILTERS if f.key in skipped), lang)
@@ -474,13 +524,13 @@ def draw_agents(query, options):
         t("agents.period", lang, start=s.start, end=s.end),
         [_kpi_text(name, total[name], lang) for name in kpi_names],
         query,  # the grid's blocks now belong to this query
-        league_columns(lang),
+        sorted_columns(league_columns(lang), sel.sort),
         {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned_total(total, lang))},
         export_href("agents", specs["export"], lang, "league"),
         export_href("agents", specs["export"], lang, "records"),
         funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
         histogram_figure(league["cases"], lang) if len(league) else empty,
-        compare_figure(compare, level, company, lang) if len(compare) else empty,
+        compare_figure(compare, level, company, average_label(people, lang), lang) if len(compare) else empty,
         t("agents.compare.team" if level == "agent.team" else "agents.compare.branch", lang),
         _options(people.agents, "agent.branch", lang, query.get("branch")),
         _options(teams, "agent.team", lang, query.get("team")),
@@ -629,6 +679,21 @@ def navigate(branch, team, agent, clicked, search):
         chosen["team"] = None  # a team belongs to one branch
     wanted = {key: value for key, value in chosen.items() if value}
     # controls report their values when they mount: only a real change rewrites the URL
-    if wanted == {key: current[key] for key in PAGE_KEYS if current.get(key)}:
+    if wanted == {key: current[key] for key in PLACE_KEYS if current.get(key)}:
         return no_update
-    return search_with(search, PAGE_KEYS, wanted)
+    return search_with(search, PLACE_KEYS, wanted)
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input("agents-grid", "columnState"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def sort_league(column_state, search):
+    """A click on a league header sorts it (the server orders the blocks, league_block); the URL
+    keeps that order for reload, a copied link and back."""
+    sort = sort_of(column_state, SORTABLE)
+    if sort is False or sort == league_sort(query_of(search))[0]:
+        return no_update
+    return search_with(search, ("sort",), {"sort": sort_text(sort)} if sort else {})

@@ -21,8 +21,12 @@ from cubes.rules import Rules
 from cubes.sources import GEOGRAPHY, as_of_cte
 
 
+# DOMAIN conversion: prospects won over prospects visited, both distinct and recounted at every level.
+# Closes are counted per policy (a prospect who buys two policies closes twice), so closes over
+# prospects could pass 100%; a converted prospect is one of the visited ones, so this cannot.
 PROSPECTS = distinct_count_sql("prospect_id", "kind = 'visit'")
-CONVERSION = f"(CAST(coalesce(sum(closes), 0) AS DOUBLE) / NULLIF({PROSPECTS}, 0))"
+CONVERTED = distinct_count_sql("converted_prospect_id")
+CONVERSION = f"(CAST({CONVERTED} AS DOUBLE) / NULLIF({PROSPECTS}, 0))"
 NEW_CUSTOMERS = distinct_count_sql("new_customer_id")
 LEAD_SOURCES = (("cold_visit", "陌拜", "cold-visit"), ("referral", "转介绍", "referral"))
 MONTHS = distinct_count_sql("d", "kind = 'headcount'")
@@ -47,7 +51,7 @@ LEAGUE_MEASURES = tuple(m for name, _per_agent in INDEXED for m in (name, f"{nam
 KPIS = ("headcount", "activity_rate", "cases_per_agent", "fyp_sold", "conversion_cold_visit", "conversion_referral")
 # the selection's total row: the league's measures and the KPI cards, one row for both
 TOTAL_MEASURES = tuple(dict.fromkeys(LEAGUE_MEASURES + KPIS))
-FUNNEL = ("prospects", "closes", "new_customers")
+FUNNEL = ("prospects", "converted_prospects", "new_customers")
 COMPARE = ("activity_rate", "cases_per_agent", "headcount", "fyp_sold")
 
 
@@ -69,10 +73,11 @@ def source_measures(code: str, zh: str, en: str) -> tuple[Measure, ...]:
     """Conversion and new customers of one lead source (DOMAIN: conversion by source, new-customer share)."""
     of_source = f"lead_source = '{code}'"
     return (
-        sum_of(f"closes_{code}", "closes", f"{zh}成交次数", f"Closes ({en})", where=of_source, fmt="int"),
+        count_of(f"converted_{code}", "converted_prospect_id", f"{zh}成交对象数", f"Prospects converted ({en})",
+                 where=of_source),
         count_of(f"prospects_{code}", "prospect_id", f"{zh}拜访对象数", f"Prospects visited ({en})",
                  where=f"kind = 'visit' AND {of_source}"),
-        ratio_of(f"conversion_{code}", f"closes_{code}", f"prospects_{code}", f"{zh}成交率", f"Conversion ({en})"),
+        ratio_of(f"conversion_{code}", f"converted_{code}", f"prospects_{code}", f"{zh}成交率", f"Conversion ({en})"),
         count_of(f"new_customers_{code}", "new_customer_id", f"{zh}新客户数", f"New customers ({en})", where=of_source),
         ratio_of(f"new_share_{code}", f"new_customers_{code}", "new_customers", f"新客户中{zh}占比",
                  f"Share of new customers won by {en}"),
@@ -143,6 +148,7 @@ rows AS (
            v.prospect_id, v.customer_id, CAST(v.lead_source AS VARCHAR) AS lead_source, 1 AS visits,
            v.minutes AS visit_minutes, v.agent_id || '|' || CAST(v.visit_date AS VARCHAR) AS agent_day,
            CASE WHEN v.outcome = 'sale' THEN 1 END AS closes,
+           CASE WHEN v.outcome = 'sale' THEN v.prospect_id END AS converted_prospect_id,
            CASE WHEN v.outcome = 'sale' THEN date_diff('day',
                min(v.visit_date) OVER (PARTITION BY v.agent_id, v.prospect_id), v.visit_date) END AS days_to_close,
            CASE WHEN v.outcome = 'sale' AND p.issue_date = c.first_policy_date THEN v.customer_id END AS new_customer_id
@@ -217,7 +223,8 @@ def agents_cube(rules: Rules) -> Cube:
             ratio_of("minutes_per_visit", "visit_minutes", "visits", "平均拜访时长", "Minutes per visit", fmt="float"),
             sum_of("closes", "closes", "成交次数", "Closes", fmt="int"),
             count_of("prospects", "prospect_id", "拜访对象数", "Prospects visited", where="kind = 'visit'"),
-            ratio_of("conversion_rate", "closes", "prospects", "成交率", "Conversion rate"),
+            count_of("converted_prospects", "converted_prospect_id", "成交对象数", "Prospects converted"),
+            ratio_of("conversion_rate", "converted_prospects", "prospects", "成交率", "Conversion rate"),
             ratio_of("visits_per_close", "visits", "closes", "成交所需拜访数", "Visits per close", fmt="float"),
             sum_of("days_to_close_total", "days_to_close", "成交天数合计", "Days to close (sum)", fmt="int"),
             ratio_of("days_to_close", "days_to_close_total", "closes", "平均成交天数", "Days to close", fmt="float"),
@@ -246,7 +253,7 @@ def agents_cube(rules: Rules) -> Cube:
             *persistency_measures(13),
             Measure("conversion_index", "sql", "成交率指数", "Conversion index (company = 1)",
                     sql=f"({CONVERSION} / NULLIF((SELECT {CONVERSION} FROM {{slice}}), 0))",
-                    uses=("closes", "prospect_id"), fmt="float", baseline_by=("lead_source",)),
+                    uses=("converted_prospect_id", "prospect_id"), fmt="float", baseline_by=("lead_source",)),
         ),
         scope_columns={"region": "region_code", "branch": "branch_id", "agent": "agent_id"},
         drill_columns=("kind", "record_id", "d", "agent_id", "customer_id", "lead_source"),

@@ -1,7 +1,8 @@
 """Agent effectiveness page (营销员效能). The layout is a pure function of the URL query.
 
 URL state besides the global filters: `branch` and `team` narrow the league table (the company the
-indices compare with stays the whole filtered slice), `agent` opens the agent detail.
+indices compare with stays the whole filtered slice), `agent` opens the agent detail, `sort`
+(`fyp_sold:desc`) orders the league as a click on its header did.
 callbacks/agents.py fills every card, chart and grid and writes control changes back to the URL.
 """
 from __future__ import annotations
@@ -16,7 +17,9 @@ from layouts.graphs import graph
 from layouts.i18n import grid_options, normalise_language, t
 from layouts.page_header import page_header
 
-PAGE_KEYS = ("branch", "team", "agent")  # this page's own URL parameters
+# who the page shows: this page's own URL parameters besides the league's `sort` (layouts/grid_sort.py),
+# which its own callback writes and a change of branch or team keeps
+PLACE_KEYS = ("branch", "team", "agent")
 LEAGUE_BLOCK = 100  # rows per request of the league table (about 60 KB)
 # rows short enough, and the grid tall enough, that a desktop shows 20 agents and the total row
 LEAGUE_ROW_HEIGHT = 34

@@ -46,14 +46,20 @@ def _user_area() -> list:
     ]
 
 
+# Where the page links stop fitting in one line beside the title, language, theme and user: below
+# Mantine's lg breakpoint (1200 px; English with the administrator's seven links needs about 1150 px
+# with the user badge) they fold into the ☰ menu.
+LINKS_FROM = "lg"
+
+
 def _narrow_menu(lang: str) -> dmc.Menu:
-    """Below the small breakpoint the page links fold into a menu so nothing overlaps."""
+    """Below LINKS_FROM the page links fold into a menu so nothing overlaps."""
     return dmc.Box(
         dmc.Menu([
             dmc.MenuTarget(dmc.Button("☰", variant="subtle", size="compact-md", id="nav-menu-button")),
             dmc.MenuDropdown([dmc.MenuItem(link) for link in _nav_links(lang, "nav-menu-link")]),
         ]),
-        hiddenFrom="sm",
+        hiddenFrom=LINKS_FROM,
     )
 
 
@@ -66,14 +72,16 @@ def shell() -> dmc.MantineProvider:
                     [
                         _narrow_menu(lang),
                         # a smaller title on a phone leaves room for the language, theme and sign-out
-                        dmc.Title(t("app.title", lang), order=3, id="app-title", fz={"base": "md", "sm": "xl"},
+                        dmc.Title(t("app.title", lang), order=3, id="app-title", fz={"base": "sm", "xs": "md", "sm": "xl"},
                                   style={"whiteSpace": "nowrap"}),
                         dmc.Text(t("app.subtitle", lang), c="dimmed", size="sm", id="app-subtitle", visibleFrom="xl"),
                     ],
                     gap="xs",
                     wrap="nowrap",
+                    className="header-items",
                 ),
-                dmc.Group(_nav_links(lang, "nav-link"), id="nav-links", gap="lg", visibleFrom="sm", wrap="nowrap"),
+                dmc.Group(_nav_links(lang, "nav-link"), id="nav-links", gap="lg", visibleFrom=LINKS_FROM,
+                          wrap="nowrap", className="header-items"),
                 dmc.Group(
                     [
                         dmc.SegmentedControl(
@@ -82,11 +90,13 @@ def shell() -> dmc.MantineProvider:
                             data=[{"value": "zh", "label": "中文"}, {"value": "en", "label": "English"}],
                             size="xs",
                         ),
-                        dmc.Switch(id="theme-switch", label="☾", size="sm", checked=False),
+                        # the moon inside the track, not beside it: a phone has no room for a label
+                        dmc.Switch(id="theme-switch", offLabel="☾", onLabel="☀", size="md", checked=False),
                         *_user_area(),
                     ],
                     gap=6,
                     wrap="nowrap",
+                    className="header-items",
                 ),
             ],
             justify="space-between",
@@ -94,6 +104,7 @@ def shell() -> dmc.MantineProvider:
             h="100%",
             px={"base": "xs", "sm": "md"},
             wrap="nowrap",
+            className="header-items",
         )
     )
     return dmc.MantineProvider(

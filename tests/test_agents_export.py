@@ -64,3 +64,31 @@ def test_the_league_export_names_each_agents_id_branch_and_team(served, raw, dem
     shared = got[got[name].duplicated(keep=False)]
     assert username == "demo-branch" or len(shared) > 10
     assert not shared.reset_index().duplicated([ident]).any()
+
+
+@pytest.mark.parametrize("sort", [("cases", False), ("team", True), ("conversion_referral_index", True)])
+def test_the_league_export_follows_the_grids_sort(served, raw, demo_warehouse, sort):  # noqa: F811
+    """A league sorted by a header click (the URL's sort) exports its agents in that order: numbers
+    as numbers, a team by the name shown, blanks last, ties in the first-visit order (FYP first)."""
+    client = sign_in(served, "demo-exec")
+    agents = roster(Engine(demo_warehouse), Access())
+    specs = page_specs(page_slice(FilterState()), Selection(None, None, None, (), sort), Roster(agents, {}))
+    _line, rows = read_csv(client.get(export_href("agents", specs["export"], "en", "league")))
+    got = pd.DataFrame(rows[:-1])
+    ident, _name, _branch, team, cases, fyp, _conversion = HEADERS["en"]
+    column = {"cases": cases, "team": team, "conversion_referral_index": "Referral conv. index"}[sort[0]]
+    s = page_slice(FilterState())
+    want = raw.execute(AGENTS, [s.start, s.end, "%"]).df().set_index("agent_id").loc[got[ident]]
+    # the oracle's order: FYP (largest first, then id as the engine breaks ties), then the sorted column
+    if sort[0] == "cases":
+        keys = list(zip(want["cases"], -want["fyp"]))
+        assert keys == sorted(keys)
+        assert [int(float(c)) for c in got[cases]] == sorted(want["cases"])
+    elif sort[0] == "team":
+        assert list(got[team]) == sorted(got[team], reverse=True)
+        assert list(got[team]) == sorted(want["team_en"], reverse=True)
+    else:
+        values = pd.to_numeric(got[column], errors="coerce")
+        shown = values.dropna().tolist()
+        assert len(shown) > 100 and shown == sorted(shown, reverse=True)
+        assert values.isna().sum() == 0 or values.isna().to_numpy()[-values.isna().sum():].all()  # blanks last

@@ -33,6 +33,7 @@ def facts(tables, params):  # noqa: F811
     first_visit = v.groupby(["agent_id", "prospect_id"])["visit_date"].transform("min")
     sale = v["outcome"] == "sale"
     v["close"] = sale.astype(int)
+    v["converted"] = v["prospect_id"].where(sale)  # DOMAIN conversion: distinct prospects won
     v["days"] = (v["visit_date"] - first_visit).dt.days.where(sale)
     issue = v["policy_id"].map(t["fact_policy"].set_index("policy_id")["issue_date"])
     first_policy = v["customer_id"].map(t["dim_customer"].set_index("customer_id")["first_policy_date"])
@@ -74,7 +75,7 @@ def oracle(facts, keys: list[str]) -> pd.DataFrame:
              agg(heads, agent_months=("agent_id", "count"), months=("month", "nunique"))]
     for source in SOURCES:
         of_source = v[v["lead_source"] == source]
-        parts.append(agg(of_source, **{f"closes_{source}": ("close", "sum"), f"prospects_{source}": ("prospect_id", "nunique"),
+        parts.append(agg(of_source, **{f"converted_{source}": ("converted", "nunique"), f"prospects_{source}": ("prospect_id", "nunique"),
                                        f"new_customers_{source}": ("new_customer", "nunique")}))
     out = pd.concat(parts, axis=1)
     out = out.fillna({c: 0 for c in out.columns if c not in ("agent_months", "months")})
@@ -84,7 +85,7 @@ def oracle(facts, keys: list[str]) -> pd.DataFrame:
     out["days_to_close"] = ratio(out, "days", "closes")
     out["book_persistency_13"] = ratio(out, "book_p13_kept", "book_p13_due")
     for source in SOURCES:
-        out[f"conversion_{source}"] = ratio(out, f"closes_{source}", f"prospects_{source}")
+        out[f"conversion_{source}"] = ratio(out, f"converted_{source}", f"prospects_{source}")
         out[f"new_share_{source}"] = ratio(out, f"new_customers_{source}", "new_customers")
     for name in ("fyp_sold", "cases"):
         out[f"{name}_per_agent"] = ratio(out, name, "headcount")
@@ -106,6 +107,9 @@ def test_league_measures_at_agent_team_branch_and_company_level(engine, facts): 
         return out
 
     checked = check_every_row(frame, expected, ROWS, [], CHECKED)
+    # a prospect won is one visited: no agent, team or branch converts more than all its prospects
+    # (closes per policy over distinct prospects reached 125%)
+    assert frame[["conversion_cold_visit", "conversion_referral"]].max().max() <= 1
     depths = frame["_row_depth"].value_counts()
     assert checked == len(frame) and set(depths.index) == {0, 1, 2, 3} and depths[3] > 50
     total = frame[frame["_row_depth"] == 0].iloc[0]

@@ -18,7 +18,7 @@ def visits(tables):  # noqa: F811
     agents = t["dim_agent"][["agent_id", "team_id", "branch_id"]].merge(geography(t), on="branch_id")
     v = t["fact_visit"].merge(agents, on="agent_id")
     v["year"], v["quarter"] = v["visit_date"].dt.year, v["visit_date"].dt.quarter
-    v["close"] = (v["outcome"] == "sale").astype(int)
+    v["converted"] = v["prospect_id"].where(v["outcome"] == "sale")
     first_policy = v["customer_id"].map(t["dim_customer"].set_index("customer_id")["first_policy_date"])
     issue = v["policy_id"].map(t["fact_policy"].set_index("policy_id")["issue_date"])
     v["new_customer"] = v["customer_id"].where((v["outcome"] == "sale") & (issue == first_policy))
@@ -26,11 +26,11 @@ def visits(tables):  # noqa: F811
 
 
 def rate(v: pd.DataFrame, keys=None):
-    """DOMAIN conversion: closes / distinct prospects visited."""
+    """DOMAIN conversion: distinct prospects converted / distinct prospects visited."""
     if not keys:
-        return v["close"].sum() / v["prospect_id"].nunique()
+        return v["converted"].nunique() / v["prospect_id"].nunique()
     g = v.groupby(keys)
-    return g["close"].sum() / g["prospect_id"].nunique()
+    return g["converted"].nunique() / g["prospect_id"].nunique()
 
 
 def same(got, want) -> bool:

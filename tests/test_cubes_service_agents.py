@@ -123,6 +123,7 @@ def agents_oracle(visits, sold, heads, days, keys):
         return pd.DataFrame({k: [getattr(frame[c], f)()] for k, (c, f) in named.items()})
 
     visits = visits.assign(close=(visits["outcome"] == "sale").astype(int),
+                           converted=visits["prospect_id"].where(visits["outcome"] == "sale"),
                            agent_day=visits["agent_id"] + visits["visit_date"].astype(str))
     # DOMAIN's activity rate: agents with a sale among the agents in the headcount, of those agents
     counted = heads[keys + ["agent_id"]].drop_duplicates()
@@ -131,6 +132,7 @@ def agents_oracle(visits, sold, heads, days, keys):
         agg(counted, headcount_agents=("agent_id", "count")), agg(both, active_in_headcount=("agent_id", "count")),
         agg(visits, visits=("visit_id", "count"), visit_minutes=("minutes", "sum"),
             working_days=("agent_day", "nunique"), closes=("close", "sum"), prospects=("prospect_id", "nunique"),
+            converted_prospects=("converted", "nunique"),
             days_to_close_total=("days", "sum"), new_customers=("new_customer", "nunique")),
         agg(sold, fyp_sold=("fyp", "sum"), cases=("policy_id", "count"), active_agents=("agent_id", "nunique"),
             regular_cases=("regular", "sum"), single_premium_sold=("single", "sum"),
@@ -144,7 +146,7 @@ def agents_oracle(visits, sold, heads, days, keys):
     out = out.drop(columns=["agent_months", "months"])
     for name, num, den in (("visits_per_day", "visits", "workdays_employed"),
                            ("visits_per_active_day", "visits", "working_days"), ("minutes_per_visit", "visit_minutes", "visits"),
-                           ("conversion_rate", "closes", "prospects"), ("visits_per_close", "visits", "closes"),
+                           ("conversion_rate", "converted_prospects", "prospects"), ("visits_per_close", "visits", "closes"),
                            ("days_to_close", "days_to_close_total", "closes"), ("avg_case_size", "fyp_sold", "regular_cases"),
                            ("activity_rate", "active_in_headcount", "headcount_agents"), ("cases_per_agent", "cases", "headcount"),
                            ("persistency_13", "p13_kept", "p13_due"),
@@ -154,9 +156,9 @@ def agents_oracle(visits, sold, heads, days, keys):
     if "lead_source" in keys:
         by_source = visits.groupby("lead_source")
         source = pd.Series(out.index.get_level_values("lead_source"), index=out.index)
-        company_conversion = source.map(by_source["close"].sum() / by_source["prospect_id"].nunique())
+        company_conversion = source.map(by_source["converted"].nunique() / by_source["prospect_id"].nunique())
     else:
-        company_conversion = visits["close"].sum() / visits["prospect_id"].nunique()
+        company_conversion = visits["converted"].nunique() / visits["prospect_id"].nunique()
     out["conversion_index"] = out["conversion_rate"] / company_conversion
     out["new_customer_share"] = out["new_customers"] / visits["new_customer"].nunique()
     return out

@@ -115,7 +115,7 @@ def test_filters_and_scopes_read_rows_when_they_change_the_company(on, raw, peop
 
 
 def test_stored_values_equal_hand_written_sql(on, people):  # noqa: F811
-    """Distinct prospects, closes, new customers and premium per agent and for the company, from
+    """Distinct prospects, distinct prospects converted, new customers and premium per agent and for the company, from
     fact_visit and fact_policy, and the conversion index of an agent against the company."""
     s = page_slice(FilterState())
     specs = page_specs(s, NONE, people)
@@ -124,7 +124,7 @@ WITH v AS (SELECT * FROM fact_visit WHERE visit_date BETWEEN $s AND $e),
 visits AS (
     SELECT {visit_key} AS agent_id,
            count(DISTINCT prospect_id) FILTER (WHERE lead_source = 'cold_visit') AS prospects,
-           count(*) FILTER (WHERE lead_source = 'cold_visit' AND outcome = 'sale') AS closes,
+           count(DISTINCT prospect_id) FILTER (WHERE lead_source = 'cold_visit' AND outcome = 'sale') AS converted,
            count(DISTINCT v.customer_id) FILTER (WHERE outcome = 'sale' AND p.issue_date = c.first_policy_date)
                AS new_customers
     FROM v LEFT JOIN fact_policy p USING (policy_id) LEFT JOIN dim_customer c ON c.customer_id = v.customer_id
@@ -142,8 +142,8 @@ SELECT * FROM visits FULL JOIN sold USING (agent_id)"""
     # the league lists every agent employed in the period, those without a visit or sale too
     assert set(agents.index) <= set(league.index)
     agents = agents.reindex(league.index).astype("float64")
-    conversion = agents["closes"] / agents["prospects"].where(agents["prospects"] > 0)
-    company_conversion = company["closes"] / company["prospects"]
+    conversion = agents["converted"] / agents["prospects"].where(agents["prospects"] > 0)
+    company_conversion = company["converted"] / company["prospects"]
     assert league["conversion_cold_visit"].to_dict() == pytest.approx(conversion.to_dict(), nan_ok=True)
     assert league["conversion_cold_visit_index"].to_dict() == pytest.approx(
         (100 * conversion / company_conversion).to_dict(), nan_ok=True)

@@ -15,18 +15,20 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from data.config import load_params
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import SCREENSHOTS, console_errors, screenshot
 from tests.test_agents_activity_rate import oracle as activity_oracle
 
 pytestmark = pytest.mark.e2e
 
-# DOMAIN: conversion = closes / distinct prospects visited, per lead source; index = agent / company x 100
+# DOMAIN: conversion = distinct prospects converted / distinct prospects visited, per lead source;
+# index = agent / company x 100
 CONVERSION_INDEX = """
     WITH v AS (SELECT * FROM fact_visit WHERE visit_date BETWEEN ? AND ?),
-    company AS (SELECT lead_source, count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+    company AS (SELECT lead_source,
+                       count(DISTINCT prospect_id) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
                 FROM v GROUP BY lead_source),
     agent AS (SELECT agent_id, lead_source,
-                     count(*) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
+                     count(DISTINCT prospect_id) FILTER (WHERE outcome = 'sale') / count(DISTINCT prospect_id) AS rate
               FROM v WHERE agent_id IN (?, ?) GROUP BY agent_id, lead_source)
     SELECT agent.agent_id, CAST(agent.lead_source AS VARCHAR), 100 * agent.rate / company.rate
     FROM agent JOIN company USING (lead_source)
@@ -147,6 +149,12 @@ def _compare_points(duo) -> list[dict]:
         "const t = gd._fullData[0]; return Array.from(t.x, (x, i) => ({x: x, label: t.text[i]}));")
 
 
+def _reference_label(duo) -> str:
+    """The text written beside the comparison chart's dotted reference line."""
+    duo.wait_for_element("#agents-compare .annotation-text", timeout=60)
+    return duo.find_element("#agents-compare .annotation-text").text
+
+
 def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_warehouse):
     dashboard.driver.get(dashboard.server_url + "/agents")
     first_block = _wait_rows(dashboard, "agents-grid", "conversion_referral_index")
@@ -195,15 +203,27 @@ def test_league_indices_and_csv_export_match_the_raw_visits(dashboard, demo_ware
     fewest = _league_after(dashboard, _click_header("cases"), lambda rows: len(rows) > 1
                            and rows[0]["cases"] < first_block[0]["cases"])
     assert fewest[0]["cases"] == 0
+    dashboard._wait_for(lambda d: "sort=cases%3Aasc" in d.current_url, timeout=30, msg="the sort is not in the URL")
     # a second click: most cases first, in numeric order on screen (317 before 99, as text would not)
     _click_header("cases")(dashboard)
 
     def shown() -> list[int]:
         return [int(text.replace(",", "")) for text in _column_on_screen(dashboard, "cases") if text]
 
-    dashboard._wait_for(lambda _d: len(shown()) >= 20 and shown()[0] == most_cases[0], timeout=60,
-                        msg="most cases not first")
+    def most_first(_d=None) -> bool:
+        return len(shown()) >= 20 and shown()[0] == most_cases[0]
+
+    dashboard._wait_for(most_first, timeout=60, msg="most cases not first")
     assert shown() == most_cases[:len(shown())]  # as text, "99" would come before "317"
+    # the URL keeps the order: a reload shows it again, with the header's arrow; back returns to fewest first
+    dashboard._wait_for(lambda d: "sort=cases%3Adesc" in d.current_url, timeout=30, msg="the sort is not in the URL")
+    dashboard.driver.refresh()
+    dashboard._wait_for(most_first, timeout=120, msg="the reload lost the sort")
+    assert shown() == most_cases[:len(shown())]
+    assert dashboard.find_elements("#agents-grid .ag-header-cell[col-id='cases'] .ag-sort-descending-icon:not(.ag-hidden)")
+    dashboard.driver.back()
+    dashboard._wait_for(lambda _d: shown() and shown()[0] == 0 and "sort=cases%3Aasc" in dashboard.driver.current_url,
+                        timeout=120, msg="back did not return to fewest cases first")
 
     # narrowed to one team, the rows are that team's and the index still compares with the company
     dashboard.driver.get(dashboard.server_url + f"/agents?branch={branch}&team={team}")
@@ -233,6 +253,7 @@ def test_rates_on_screen_twenty_rows_and_the_key_columns_on_a_desktop(dashboard,
     points = _compare_points(dashboard)
     assert len(points) == len(branches) and max(p["x"] for p in points) <= 1
     assert sorted(p["x"] for p in points) == pytest.approx(sorted(branches["rate"]))
+    assert _reference_label(dashboard) == "公司平均"  # the executive's slice is the whole company
     # the league: 20 agents and the key columns without scrolling; teams by name, never a code
     dashboard._wait_for(lambda d: d.execute_script(VISIBLE_ROWS) >= 20, timeout=30, msg="fewer than 20 rows in view")
     assert dashboard.driver.execute_script(HEADERS_OUTSIDE, KEY_COLUMNS) == []
@@ -261,6 +282,8 @@ def test_a_branch_managers_chart_compares_the_teams_of_their_branch(dashboard_as
     assert len(points) > 1 and max(p["x"] for p in points) <= 1
     assert {p["label"]: p["x"] for p in points} == pytest.approx({teams[k]: r for k, r in rates["rate"].items()})
     assert _percent(_kpi(duo, "activity_rate")) <= 1
+    # the dotted lines are the manager's whole slice: their branch, and the chart says so
+    assert "Branch average" in _reference_label(duo)
     screenshot(duo, "agents_branch_en")
     screenshot(duo, "agents_branch_en_390", 390)
     assert console_errors(duo) == []
@@ -347,3 +370,41 @@ def test_agent_search_finds_by_id_prefix_and_name_within_a_regional_managers_sco
     duo.wait_for_contains_text("#agents-notice", f"营销员 {outsider} 不存在或不在您的查看范围内", timeout=60)
     screenshot(duo, "agents_search_outsider_zh")
     assert console_errors(duo) == []
+
+
+# the funnel's stage names (left of the first funnel) and the first funnel's bars, as drawn
+FUNNEL_BOXES = """
+const graph = document.querySelector('#agents-funnel .main-svg').getBoundingClientRect();
+const box = el => { const b = el.getBoundingClientRect(); return {left: b.left, right: b.right, text: el.textContent}; };
+const traces = [...document.querySelectorAll('#agents-funnel .funnellayer .trace')];
+return {graph: {left: graph.left, right: graph.right},
+        labels: [...document.querySelectorAll('#agents-funnel .yaxislayer-above .ytick text')].map(box),
+        bars: traces.map(t => [...t.querySelectorAll('.point path')].map(box)),
+        // each funnel's numbers beside or in its bars, and whether something clips them
+        numbers: traces.map(t => [...t.querySelectorAll('.point text')].map(el => ({...box(el),
+            clipped: !!el.closest('[clip-path]')})))};
+"""
+
+
+@pytest.mark.parametrize("lang, stages", [("zh", ["拜访对象", "成交对象", "其中新客户"]),
+                                          ("en", ["Prospects visited", "Prospects converted", "of which new customers"])])
+def test_the_funnels_stage_names_are_whole_on_a_phone(dashboard, lang, stages):
+    dashboard.driver.set_window_size(390, 844)
+    dashboard.driver.get(dashboard.server_url + f"/agents?lang={lang}")
+    dashboard.wait_for_element("#agents-funnel .funnellayer .trace .point path", timeout=120)
+    drawn = dashboard.driver.execute_script(FUNNEL_BOXES)
+    # each name whole (its wrapped lines join without the spaces), inside the chart and clear of the bars
+    assert sorted(label["text"].replace(" ", "") for label in drawn["labels"]) == sorted(
+        stage.replace(" ", "") for stage in stages)
+    bars = min(bar["left"] for bar in drawn["bars"][0])
+    for label in drawn["labels"]:
+        assert drawn["graph"]["left"] <= label["left"] and label["right"] <= bars + 1, label
+    # every stage's number drawn whole, inside the chart, clear of the next funnel's bars
+    assert len(drawn["numbers"]) == 2 and all(len(numbers) == 3 for numbers in drawn["numbers"])
+    next_bars = min(bar["left"] for bar in drawn["bars"][1])
+    for i, numbers in enumerate(drawn["numbers"]):
+        for number in numbers:
+            assert not number["clipped"] and drawn["graph"]["left"] <= number["left"], number
+            assert number["right"] <= (next_bars if i == 0 else drawn["graph"]["right"]) + 1, number
+    screenshot(dashboard, f"agents_funnel_{lang}_390", 390)
+    dashboard.find_element("#agents-funnel").screenshot(str(SCREENSHOTS / f"agents_funnel_only_{lang}_390.png"))

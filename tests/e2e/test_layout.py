@@ -1,4 +1,5 @@
-"""Looks, checked in a real browser: dark theme, and a narrow phone-sized screen without overlap."""
+"""Looks, checked in a real browser: dark theme, a narrow phone-sized screen without overlap, and a
+header whose items neither overlap nor leave the window at any width, in either language."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,23 @@ from tests.e2e.conftest import console_errors, screenshot
 pytestmark = pytest.mark.e2e
 
 PAGES = ("/", "/explore", "/pivot")
+# every item a person sees in the header, each as the box it draws (the theme switch's is its root)
+HEADER_BOXES = """
+const items = [...document.querySelectorAll(
+    '#nav-menu-button, #app-title, #app-subtitle, #nav-links a, #lang-switch, #logout-link')];
+items.push(document.getElementById('theme-switch').closest('.mantine-Switch-root'));
+items.push(document.getElementById('user-name').parentElement);  // the badge: name over scope
+// the element's box joined with its content's as drawn: text squeezed out of a shrunk box counts
+return items.map(el => {
+    const b = el.getBoundingClientRect(), range = document.createRange();
+    range.selectNodeContents(el);
+    const c = range.getBoundingClientRect(), hasContent = c.width > 0 && c.height > 0;
+    return {id: el.id || (el.contains(document.getElementById('user-name')) ? 'user-badge' : 'theme-switch'), text: el.innerText.trim(), width: b.width,
+            left: hasContent ? Math.min(b.left, c.left) : b.left, right: hasContent ? Math.max(b.right, c.right) : b.right,
+            top: hasContent ? Math.min(b.top, c.top) : b.top, bottom: hasContent ? Math.max(b.bottom, c.bottom) : b.bottom,
+            clipped: el.scrollWidth > el.clientWidth + 1};
+}).filter(b => b.width > 0 && b.bottom - b.top > 0);
+"""
 
 
 def _overflow(duo) -> int:
@@ -44,3 +62,35 @@ def test_dark_theme_applies_and_is_remembered(dashboard):
         "return document.documentElement.getAttribute('data-mantine-color-scheme')") == "dark"
     screenshot(dashboard, "overview_dark_zh")
     assert console_errors(dashboard) == []
+
+
+def _overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["id"] + a["text"], b["id"] + b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5
+            and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5]
+
+
+@pytest.mark.parametrize("username", ["demo-exec", "demo-admin"])  # the administrator has the most links
+def test_header_items_neither_overlap_nor_leave_the_window(dashboard_as, username):
+    duo = dashboard_as(username)
+    links = 7 if username == "demo-admin" else 6
+    for lang in ("zh", "en"):
+        for width in (1280, 1024, 768, 390):
+            duo.driver.set_window_size(width, 900)
+            duo.driver.get(duo.server_url + f"/agents?lang={lang}")
+            # the header speaks the language once the sign-out link does (callbacks/auth.py)
+            duo._wait_for(lambda d: d.execute_script("const a = document.getElementById('logout-link'); return a && a.textContent")
+                          == ("退出" if lang == "zh" else "Sign out"), timeout=30, msg=f"header not in {lang}")
+            shown = duo.driver.execute_script("return window.innerWidth")
+            boxes = duo.driver.execute_script(HEADER_BOXES)
+            where = f"{username} {lang} {width}px"
+            assert {"lang-switch", "theme-switch", "logout-link", "app-title"} <= {b["id"] for b in boxes}, where
+            # the page links: all inline on a wide screen (the administrator's one more), else in the menu
+            inline = [b for b in boxes if '"nav-link"' in b["id"]]
+            menu = [b for b in boxes if b["id"] == "nav-menu-button"]
+            assert (len(inline), len(menu)) in ((links, 0), (0, 1)), where
+            assert _overlapping(boxes) == [], (where, boxes)
+            outside = [b["id"] + b["text"] for b in boxes if b["left"] < 0 or b["right"] > shown or b["clipped"]]
+            assert outside == [], where
+            screenshot(duo, f"header_{username}_{lang}_{width}", width)
+    assert console_errors(duo) == []
