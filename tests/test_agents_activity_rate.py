@@ -13,8 +13,7 @@ from callbacks.overview import page_slice
 from cubes.agents_book import roster
 from cubes.scope import Access
 from data.config import load_params
-from layouts.filter_state import FilterState
-from tests.test_cubes_fixtures import small_warehouse_path
+from tests.test_cubes_fixtures import default_period, small_warehouse_path
 from tests.test_rollups import on, raw  # noqa: F401  (engines with and without rollups)
 
 # An agent is in the headcount of a period when employed at the start of one of its months (hired
@@ -76,7 +75,7 @@ def test_activity_rate_at_company_branch_and_team_level(raw, period):  # noqa: F
 def test_the_first_visit_stored_rates_equal_the_hand_written_sql(on):  # noqa: F811
     """The page's KPI card and its branch (or a branch's teams) chart, answered from the stored
     grains of the year to date, give the hand-written rates; none is above 100%."""
-    s = page_slice(FilterState())
+    s = page_slice(default_period())
     agents = roster(on, Access())
     branches = agents[["geography.region", "geography.province", "geography.city", "agent.branch"]].drop_duplicates()
     people = Roster(agents, {row[3]: list(row) for row in branches.astype(str).itertuples(index=False)})

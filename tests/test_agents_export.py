@@ -13,7 +13,7 @@ from callbacks.overview import page_slice
 from cubes.agents_book import roster
 from cubes.engine import Engine
 from cubes.scope import Access
-from layouts.filter_state import FilterState
+from tests.test_cubes_fixtures import default_period
 from tests.test_access_serving import demo_scope, raw, read_csv, served, sign_in  # noqa: F401
 
 AGENTS = """
@@ -32,7 +32,7 @@ HEADERS = {"zh": ("工号", "营销员", "网点", "团队", "件数", "首年�
 def league_href(demo_warehouse, lang: str) -> str:
     """The href the page gives its table export link for the first visit (the year to date)."""
     agents = roster(Engine(demo_warehouse), Access())
-    specs = page_specs(page_slice(FilterState()), Selection(None, None, None, ()), Roster(agents, {}))
+    specs = page_specs(page_slice(default_period()), Selection(None, None, None, ()), Roster(agents, {}))
     return export_href("agents", specs["export"], lang, "league")
 
 
@@ -44,7 +44,7 @@ def test_the_league_export_names_each_agents_id_branch_and_team(served, raw, dem
     *agents, total = rows
     assert total[name] == ("合计" if lang == "zh" else "Total") and total[ident] == ""
     scope = demo_scope(username).get("branch", ["%"])[0]
-    s = page_slice(FilterState())
+    s = page_slice(default_period())
     want = raw.execute(AGENTS, [s.start, s.end, scope]).df().set_index("agent_id")
     got = pd.DataFrame(agents).set_index(ident)
     assert got.index.is_unique and set(got.index) <= set(want.index)
@@ -72,12 +72,12 @@ def test_the_league_export_follows_the_grids_sort(served, raw, demo_warehouse, s
     as numbers, a team by the name shown, blanks last, ties in the first-visit order (FYP first)."""
     client = sign_in(served, "demo-exec")
     agents = roster(Engine(demo_warehouse), Access())
-    specs = page_specs(page_slice(FilterState()), Selection(None, None, None, (), sort), Roster(agents, {}))
+    specs = page_specs(page_slice(default_period()), Selection(None, None, None, (), sort), Roster(agents, {}))
     _line, rows = read_csv(client.get(export_href("agents", specs["export"], "en", "league")))
     got = pd.DataFrame(rows[:-1])
     ident, _name, _branch, team, cases, fyp, _conversion = HEADERS["en"]
     column = {"cases": cases, "team": team, "conversion_referral_index": "Referral conv. index"}[sort[0]]
-    s = page_slice(FilterState())
+    s = page_slice(default_period())
     want = raw.execute(AGENTS, [s.start, s.end, "%"]).df().set_index("agent_id").loc[got[ident]]
     # the oracle's order: FYP (largest first, then id as the engine breaks ties), then the sorted column
     if sort[0] == "cases":

@@ -9,6 +9,7 @@ import pytest
 from callbacks.engine import RESULT_CACHE
 from cubes.engine import Engine
 from tests.test_access_serving import served, sign_in  # noqa: F401
+from tests.test_cubes_fixtures import default_period
 
 QUERY = {"lang": "en"}
 # the east region's customers losing money over all months, worst first (hand-written over raw tables)
@@ -19,7 +20,7 @@ EAST_LOSERS = """
     JOIN dim_branch b ON b.branch_id = c.branch_id
     JOIN dim_city ci ON ci.city_code = b.city_code
     JOIN dim_province v ON v.province_code = ci.province_code
-    WHERE v.region_code = 'east'
+    WHERE v.region_code = 'east' AND m.month BETWEEN ? AND ?  -- the page's default period: the year to date
     GROUP BY m.customer_id HAVING sum(m.contribution) < 0
     ORDER BY contribution, customer_id
 """
@@ -74,6 +75,6 @@ def test_each_caller_is_drawn_their_own_loss_makers(served, demo_warehouse):  # 
 
     everyone = loss_rows("demo-exec")
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        east = con.execute(EAST_LOSERS).df()["customer_id"].tolist()
+        east = con.execute(EAST_LOSERS, [default_period().start, default_period().end]).df()["customer_id"].tolist()
     assert set(everyone) - set(east)   # the executive's list reaches beyond the east
     assert loss_rows("demo-region") == east[:len(everyone)]

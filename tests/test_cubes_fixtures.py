@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 from cubes.engine import Engine
+from cubes.rules import load_rules
 from data.config import load_params
+from layouts.filter_state import DEFAULT_PRESET, FilterState, preset_range
 
 SCALE = 0.05  # 5,000 customers: every code path, seconds to build
 
@@ -139,3 +141,9 @@ def ratio(frame: pd.DataFrame, numerator: str, denominator: str, scale: float = 
 def in_force_at(pol: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     """DOMAIN.md's lapse-rate denominator: issued before `day` and not terminated before it."""
     return (pol["issue_date"] < day) & ((pol["status"] == "in_force") | (pol["status_date"] >= day))
+
+
+def default_period() -> FilterState:
+    """The filters a page settles on when the URL sets none: the year to date at the as-of date
+    (callbacks/filters.current_filters applies it; tests that build page specs directly start here)."""
+    return FilterState((), *preset_range(DEFAULT_PRESET, load_rules().as_of))

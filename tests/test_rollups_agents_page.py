@@ -20,8 +20,7 @@ from cubes.engine import Engine
 from cubes.rollups import Rollup, page_rollups
 from cubes.rollups_build import check_grain, exact_sql
 from cubes.scope import Access, Scope
-from layouts.filter_state import FilterState
-from tests.test_cubes_fixtures import small_warehouse_path
+from tests.test_cubes_fixtures import default_period, small_warehouse_path
 from tests.test_rollups import on, raw  # noqa: F401  (engines with and without rollups)
 
 NONE = Selection(None, None, None, ())
@@ -41,7 +40,7 @@ def people(raw) -> Roster:  # noqa: F811
 @pytest.fixture(scope="module")
 def busiest(raw) -> tuple[str, str]:  # noqa: F811
     """The branch and team with the most visits in the year to date."""
-    s = page_slice(FilterState())
+    s = page_slice(default_period())
     frame = raw.read("SELECT a.branch_id, a.team_id FROM fact_visit v JOIN dim_agent a USING (agent_id) "
                      "WHERE v.visit_date BETWEEN $s AND $e GROUP BY ALL "
                      "ORDER BY count(*) DESC, a.branch_id, a.team_id LIMIT 1",
@@ -57,7 +56,7 @@ def same(on: Engine, raw: Engine, spec: dict, scope: Scope | None = None) -> pd.
 
 
 def test_the_first_visit_is_answered_whole_by_the_stored_grains(on, raw, people):  # noqa: F811
-    specs = page_specs(page_slice(FilterState()), NONE, people)
+    specs = page_specs(page_slice(default_period()), NONE, people)
     for name, table in PAGE.items():
         assert on.rollup_for(specs[name]) == table, name
         same(on, raw, specs[name])
@@ -79,7 +78,7 @@ def test_a_branch_or_team_singled_out_keeps_the_stored_league(singled, on, raw, 
     the selection's total row is not stored (its distinct counts are its own) and reads rows."""
     branch, team = busiest
     sel = Selection(branch, team if singled == "team" else None, None, ())
-    specs = page_specs(page_slice(FilterState()), sel, people)
+    specs = page_specs(page_slice(default_period()), sel, people)
     assert on.rollup_for(specs["agents"]) == "rollup_agents_ytd_agent"
     assert on.rollup_for(specs["compare"]) == "rollup_agents_ytd_team"  # the branch's teams
     assert on.rollup_for(specs["total"]) not in EXACT
@@ -90,7 +89,7 @@ def test_a_branch_or_team_singled_out_keeps_the_stored_league(singled, on, raw, 
 
 def test_filters_and_scopes_read_rows_when_they_change_the_company(on, raw, people, busiest):  # noqa: F811
     branch, _team = busiest
-    specs = page_specs(page_slice(FilterState()), NONE, people)
+    specs = page_specs(page_slice(default_period()), NONE, people)
     plain = {**specs["agents"], "measures": ["fyp_sold", "cases", "conversion_cold_visit", "new_customers",
                                              "book_persistency_13"]}
     by_branch = {"dim": "agent.branch", "op": "in", "values": [branch]}
@@ -117,7 +116,7 @@ def test_filters_and_scopes_read_rows_when_they_change_the_company(on, raw, peop
 def test_stored_values_equal_hand_written_sql(on, people):  # noqa: F811
     """Distinct prospects, distinct prospects converted, new customers and premium per agent and for the company, from
     fact_visit and fact_policy, and the conversion index of an agent against the company."""
-    s = page_slice(FilterState())
+    s = page_slice(default_period())
     specs = page_specs(s, NONE, people)
     sql = """
 WITH v AS (SELECT * FROM fact_visit WHERE visit_date BETWEEN $s AND $e),
@@ -168,7 +167,7 @@ SELECT * FROM visits FULL JOIN sold USING (agent_id)"""
     {"top": {"n": 5, "by": "fyp_sold", "others": True}},
 ])
 def test_specs_the_stored_grains_cannot_answer_read_rows(change, on, raw, people):  # noqa: F811
-    spec = {**page_specs(page_slice(FilterState()), NONE, people)["agents"], **change}
+    spec = {**page_specs(page_slice(default_period()), NONE, people)["agents"], **change}
     assert on.rollup_for(spec) not in EXACT
     same(on, raw, spec)
 
