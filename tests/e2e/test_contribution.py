@@ -162,7 +162,7 @@ def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("width", [1280, 390])
 def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_warehouse, width):
     dashboard.driver.set_window_size(width, 1000)
-    dashboard.driver.get(dashboard.server_url + "/contribution")
+    dashboard.driver.get(dashboard.server_url + f"/contribution?{WHOLE_HISTORY}")
     for graph in ("whale", "waterfall", "quadrant"):
         dashboard.wait_for_element(f"#contribution-{graph} .main-svg", timeout=60)
     dashboard._wait_for(lambda d: _boxes(dashboard, "#contribution-quadrant .textpoint"), timeout=60,

@@ -136,8 +136,10 @@ def test_pivot_table_and_the_records_of_a_clicked_cell_download(dashboard, downl
     assert book[book.iloc[:, 0] == "合计"]["健康险 / 保费收入（元）"].iloc[0] == pytest.approx(
         grand["health|written_premium"], abs=0.01)
 
-    dashboard.find_element(cell).click()
-    first = next(r for r in rows if str(r["_id"]) == "0")  # the clicked row: row-id 0
+    # a channel's row under its region (the region's subtotal row sits above its channels)
+    first = next(r for r in rows if r.get("key1") is not None)
+    dashboard.find_element(f'#pivot-grid .ag-center-cols-container .ag-row[row-id="{first["_id"]}"] '
+                           '.ag-cell[col-id="health|written_premium"]').click()
     where = "AND v.region_code = ? AND p.channel_code = ? AND d.line_code = 'health'"
     count = int(sql(demo_warehouse, PREMIUM.format(key="1", where=where), [first["key0"], first["key1"]])["n"].iloc[0])
     channel = sql(demo_warehouse, "SELECT name_zh FROM dim_channel WHERE channel_code = ?", [first["key1"]]).iloc[0, 0]

@@ -175,7 +175,8 @@ def _total_row(duo) -> dict[str, str]:
 
 
 def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1"
+                         f"&{WHOLE_HISTORY}")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     click_label(dashboard, "折线图")
     dashboard._wait_for(lambda _d: "chart=line" in dashboard.driver.current_url, timeout=30, msg="no chart=line")
@@ -212,7 +213,7 @@ def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_wareho
 
 
 def test_explore_table_sort_is_kept_in_the_url(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/explore?top=0&lang=en")
+    dashboard.driver.get(dashboard.server_url + f"/explore?top=0&lang=en&{WHOLE_HISTORY}")
     header = '#explore-grid .ag-header-cell[col-id="value"]'
     dashboard.wait_for_element(header, timeout=30)
     dashboard.wait_for_element('#explore-grid .ag-center-cols-container .ag-row', timeout=30)
@@ -246,7 +247,8 @@ LOSS_RATIO_BY_CHANNEL = """
 
 
 def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1")
+    dashboard.driver.get(dashboard.server_url + "/explore?top=0&slice=channel&members=agency,bancassurance&compare=1"
+                         f"&{WHOLE_HISTORY}")
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     click_label(dashboard, "饼图")
     dashboard.wait_for_element("#explore-chart-graph .pielayer .trace:nth-of-type(2)", timeout=30)
@@ -254,15 +256,18 @@ def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_ware
         "return document.querySelector('#explore-chart-graph .js-plotly-plot')._fullData.map("
         "t => ({type: t.type, title: t.title.text, keys: Array.from(t.customdata), values: Array.from(t.values)}));")
     assert [(p["type"], p["title"]) for p in pies] == [("pie", "个人代理"), ("pie", "银保")]
+    expected = {channel: _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
+                for channel in ("agency", "bancassurance")}
+    # the pies' sizes are in the one unit of the chart, taken from its largest amount
+    size = CHINESE_UNITS[_chinese_unit([v for amounts in expected.values() for v in amounts.values()])]
     for pie, channel in zip(pies, ("agency", "bancassurance")):
-        expected = _oracle(demo_warehouse, "v.region_code", "AND p.channel_code = ?", [channel])
-        assert dict(zip(pie["keys"], pie["values"])) == pytest.approx({k: v / 1e4 for k, v in expected.items()},
-                                                                     rel=1e-9)
+        assert dict(zip(pie["keys"], pie["values"])) == pytest.approx(
+            {k: v / size for k, v in expected[channel].items()}, rel=1e-9)
     screenshot(dashboard, "explore_compare_pie_zh")
 
     # a rate: no pie (the page says why), bars, and B against A in percentage points
     dashboard.driver.get(dashboard.server_url + "/explore?measure=loss_ratio&top=0&slice=channel"
-                                                "&members=agency,bancassurance&compare=1&chart=pie")
+                                                f"&members=agency,bancassurance&compare=1&chart=pie&{WHOLE_HISTORY}")
     dashboard.wait_for_contains_text("#explore-notice", "比率类指标不能用饼图", timeout=30)
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     a, b = _by_channel(demo_warehouse, LOSS_RATIO_BY_CHANNEL)

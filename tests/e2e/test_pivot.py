@@ -111,7 +111,7 @@ def _region_order(duo) -> list[tuple[str, float]]:
 
 
 def test_sorting_a_pivot_column_orders_each_level_and_stays_in_the_url(dashboard, demo_warehouse):
-    dashboard.driver.get(dashboard.server_url + "/pivot")
+    dashboard.driver.get(dashboard.server_url + f"/pivot?{WHOLE_HISTORY}")
     header = '#pivot-grid .ag-header-cell[col-id="__total__|written_premium"]'
     dashboard.wait_for_element(header, timeout=30)
     dashboard._wait_for(lambda _driver: len(_region_order(dashboard)) == 7, timeout=30, msg="no region rows")
