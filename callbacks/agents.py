@@ -323,7 +323,7 @@ IDENTITY = (("id", "agents.col.id", 84, 84), ("branch", "agents.col.branch", 124
 
 def _with_unit(header: str, fmt: str, lang: str) -> str:
     """A money column's header names the yuan its cells are written in (元 / CNY)."""
-    return numbers.titled(header, numbers.money_scale(0, lang)[1], lang) if fmt == "money" else header
+    return numbers.in_yuan(header, lang) if fmt == "money" else header
 
 
 def league_columns(lang: str) -> list[dict]:

@@ -166,7 +166,7 @@ def _number(field: str, fmt: str, lang: str, header: str | None = None) -> dict:
     keeps a whole amount in yuan readable; an amount's header names the unit (元 / CNY)."""
     header = header or t(f"contribution.col.{field}", lang)
     if fmt == "money":
-        header = numbers.titled(header, numbers.money_scale(0, lang)[1], lang)
+        header = numbers.in_yuan(header, lang)
     return number_column(field, header, fmt, minWidth=135 if fmt == "money" else 110, flex=1)
 
 

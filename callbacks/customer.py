@@ -113,7 +113,7 @@ def _yuan(value) -> str:
 
 
 def _amount_title(key: str, lang: str) -> str:
-    return t("customer.in_yuan", lang, name=t(key, lang))
+    return numbers.in_yuan(t(key, lang), lang)
 
 
 def _text_column(field: str, header_key: str, lang: str, **extra) -> dict:

@@ -120,5 +120,4 @@ MESSAGES: dict[str, dict[str, str]] = {
     "customer.kind.single": {"zh": "趸交保费", "en": "Single premium"},
     # amounts on this page are in yuan, and say so in every axis title and money column's header
     "customer.yuan": {"zh": "元", "en": "CNY"},
-    "customer.in_yuan": {"zh": "{name}（元）", "en": "{name} (CNY)"},
 }

@@ -69,6 +69,12 @@ def titled(name: str, unit: str, lang: str) -> str:
     return f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})"
 
 
+def in_yuan(name: str, lang: str) -> str:
+    """A header of amounts written in whole yuan (a grid's own cells, a customer's amounts):
+    保费（元） / Premium (CNY)."""
+    return titled(name, money_scale(0, lang)[1], lang)
+
+
 def percent(value, digits: int = 1) -> str:
     if missing(value):
         return MISSING
