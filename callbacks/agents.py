@@ -29,6 +29,7 @@ from cubes import agents_book
 from cubes.agents_book import agent_profile, customer_book
 from cubes.cube_agents import COMPARE, FUNNEL, KPIS, LEAGUE_MEASURES, TOTAL_MEASURES
 from cubes.export import DECIMALS
+from cubes.labels import with_unit
 from cubes.rollups import page_rollups
 from layouts import numbers
 from layouts.agents import PLACE_KEYS
@@ -377,15 +378,18 @@ def league_export(spec, _args, lang: str) -> pd.DataFrame:
                       pd.DataFrame([{"name": t("agents.selection_total", lang), **total[list(LEAGUE_MEASURES)]}])],
                      ignore_index=True)
     headers = {"name": t("agents.col.agent", lang), **{field: t(key, lang) for field, key, *_widths in IDENTITY}}
+    formats = {}
     for name, fmt, indexed in LEAGUE:
         header = t(f"agents.col.{name}", lang)
-        values = rows[name].astype(float)
-        rows[name] = (values * 100).round(DECIMALS[fmt] - 2) if fmt == "pct" else values.round(DECIMALS[fmt])
-        headers[name] = t(f"agents.export.{fmt}", lang, name=header) if fmt in ("money", "pct") else header
+        rows[name] = rows[name].astype(float).round(DECIMALS[fmt])
+        headers[name] = with_unit(header, fmt, lang)
+        formats[headers[name]] = fmt  # the writers put rates in percent, as the header says (cubes/export.py)
         if indexed:
             rows[f"{name}_index"] = rows[f"{name}_index"].astype(float).round(DECIMALS["float"])
             headers[f"{name}_index"] = t("agents.col.index_of", lang, name=header)
-    return rows[list(headers)].rename(columns=headers)
+    shown = rows[list(headers)].rename(columns=headers)
+    shown.attrs["formats"] = formats
+    return shown
 
 
 register_export(CUBE, "league", league_export)

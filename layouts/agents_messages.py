@@ -46,8 +46,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agents.col.book_persistency_13": {"zh": "13个月继续率", "en": "13-month persistency"},
     "agents.col.index": {"zh": "指数", "en": "Index"},
     "agents.col.index_of": {"zh": "{name}指数", "en": "{name} index"},
-    "agents.export.money": {"zh": "{name}（元）", "en": "{name} (CNY)"},
-    "agents.export.pct": {"zh": "{name}（%）", "en": "{name} (%)"},
     "agents.col.value": {"zh": "数值", "en": "Value"},
     "agents.funnel": {"zh": "线索来源漏斗：拜访对象 → 成交对象", "en": "Funnel by lead source: prospects visited → converted"},
     "agents.funnel.prospects": {"zh": "拜访对象", "en": "Prospects visited"},
