@@ -48,6 +48,11 @@ DATE_TICKS = {
 }
 
 
+def month_format(lang: str) -> str:
+    """A month as date axes write it (2026年3月 / Mar 2026), for a tooltip that names the month."""
+    return DATE_TICKS["zh" if lang == "zh" else "en"][1][2]
+
+
 def date_axis(fig: go.Figure, lang: str) -> go.Figure:
     """`fig`'s x axis (dates) in the page's language: 2026年3月 / Mar 2026, its tooltips to the day."""
     stops = DATE_TICKS["zh" if lang == "zh" else "en"]

@@ -37,7 +37,6 @@ MISSED_COLOUR, OUTSTANDING_COLOUR = "#e03131", "#f08c00"
 RED_WHEN = "params.data[{field!r}] === {value!r}"
 # Amounts on this page are one customer's, thousands of yuan rather than millions: every card, grid and
 # chart shows them in 元 / CNY with separators, never cut to 万元 with two decimals, and names the unit.
-DATE_TICKS = {"zh": "%Y年%-m月", "en": "%b %Y"}
 
 
 # --- search --------------------------------------------------------------------------------------------
@@ -297,7 +296,7 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
     month = premiums["due_date"].dt.to_period("M").dt.to_timestamp()
     frame = premiums.assign(month=month)
     fig = go.Figure()
-    hover = f"%{{x|{DATE_TICKS[lang]}}}<br>%{{fullData.name}}: %{{y:,.2f}} {t('customer.yuan', lang)}<extra></extra>"
+    hover = f"%{{x|{charts.month_format(lang)}}}<br>%{{fullData.name}}: %{{y:,.2f}} {t('customer.yuan', lang)}<extra></extra>"
     paid = frame[frame["state"] == "paid"]
     for kind, colour in KIND_COLOURS.items():
         part = paid[paid["kind"] == kind].groupby("month")["amount"].sum()
