@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -105,12 +106,30 @@ def screenshot(duo, name: str, width: int = 1280) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver = duo.driver
     before = driver.get_window_size()
+    driver.set_window_size(width, before["height"])  # the page's height at the width it is shot at
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(width, max(height + 140, 600))
     try:
         driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     finally:
         driver.set_window_size(before["width"], before["height"])
+
+
+def settled(duo, quiet_s: float = 0.6, timeout: float = 30) -> None:
+    """Wait until the page has stopped changing: no component loading and no callback answered for
+    `quiet_s`, as a person waits for a page to finish before using it. AG Grid reports its state
+    back to Dash just after its rows appear; a filter typed in that moment is reset by it."""
+    count = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/_dash-update-component')).length"
+    seen, since = None, time.monotonic()
+
+    def quiet(driver) -> bool:
+        nonlocal seen, since
+        now = (driver.execute_script(count), bool(driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading]")))
+        if now != seen:
+            seen, since = now, time.monotonic()
+        return not now[1] and time.monotonic() - since >= quiet_s
+
+    duo._wait_for(quiet, timeout=timeout, msg="the page did not settle")
 
 
 def console_errors(duo) -> list[dict]:

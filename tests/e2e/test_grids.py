@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import console_errors, screenshot, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +24,7 @@ def _filter_member(duo, text: str) -> list[str]:
 def test_grid_filter_menu_and_empty_grid_in_the_page_language(dashboard, lang, condition, empty):
     dashboard.driver.get(dashboard.server_url + "/explore" + ("?lang=en" if lang == "en" else ""))
     dashboard.wait_for_element("#explore-grid .ag-center-cols-container .ag-row", timeout=30)
+    settled(dashboard)
     assert _filter_member(dashboard, "no such member") == [condition]
     # AG Grid's own text for a filter that leaves nothing (the vendored AG_GRID_LOCALE_CN's noMatchingRows)
     dashboard.wait_for_contains_text("#explore-grid .ag-overlay", empty, timeout=10)
