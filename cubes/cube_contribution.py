@@ -7,64 +7,28 @@ from that cell's own customers, subtotals included. Time is therefore a filter h
 column.
 
 The time filters are evaluated on days (`{inner_where}` over a column `day`), so any date range
-works. A month the filters keep whole is read from mart_customer_month as it is; a month they cut
-contributes the flows of its kept days (mart_customer_day: premium on its paid day, claims on their
-decision day, commission, acquisition and service cost on their event day) and its monthly accrual,
-the investment spread, in proportion to the month's days kept (10 of 30 days: a third of it).
+works: each customer's flows over the kept days come from cubes/customer_flows.py (whole months
+from mart_customer_month, the kept days of cut months from mart_customer_day, a cut month's
+investment spread in proportion to its days kept), the rule the customer view and the agent book
+follow too.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from cubes import dimensions as dims
+from cubes.customer_flows import DAY, flows_sql
 from cubes.model import Cube, Measure, count_of, ratio_of, sum_of
 from cubes.rules import Rules
 from cubes.sources import CUSTOMER, CUSTOMER_COLUMNS, GEOGRAPHY, as_of_cte
 
-MART_MEASURES = ("premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
-                 "acquisition_cost", "cost_to_serve", "investment_spread", "contribution",
-                 "service_events", "complaints")
-ACCRUALS = ("investment_spread",)  # monthly amounts in mart_customer_month only, split by days kept
 TOP_SHARES = (10, 20, 30)
-DAY = "day"  # the column the time filters test, in the calendar and in mart_customer_day
-
-# Per calendar month: its days and the days the time filters keep. kept = days: a whole month.
-MONTHS_KEPT = f"""months_kept AS (
-    SELECT CAST(date_trunc('month', {DAY}) AS DATE) AS month, count(*) AS days,
-           count(*) FILTER (WHERE TRUE {{inner_where}}) AS kept
-    FROM (SELECT date AS {DAY} FROM dim_calendar)
-    GROUP BY ALL
-)"""
-
-
-def per_customer_sql() -> str:
-    """Each customer's flows over the kept days: whole months, then the kept days of cut months,
-    then the cut months' accruals in proportion. A customer is in the period with any row of a
-    whole month, a flow on a kept day or an accrual in a cut month."""
-    flows = [m for m in MART_MEASURES if m not in ACCRUALS]
-    accrued = ", ".join(f"m.{a} * k.kept / k.days AS {a}" for a in ACCRUALS)
-    return f"""per_customer AS (
-    SELECT customer_id, {", ".join(f"coalesce(sum({m}), 0) AS {m}" for m in MART_MEASURES)}
-    FROM (
-        SELECT m.customer_id, {", ".join(f"m.{m}" for m in MART_MEASURES)}
-        FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND k.kept = k.days
-        UNION ALL BY NAME
-        SELECT customer_id, {", ".join(flows)}
-        FROM mart_customer_day
-        WHERE CAST(date_trunc('month', {DAY}) AS DATE) IN (SELECT month FROM months_kept WHERE 0 < kept AND kept < days)
-              {{inner_where}}
-        UNION ALL BY NAME
-        SELECT m.customer_id, {accrued}, {" + ".join(f"m.{a} * k.kept / k.days" for a in ACCRUALS)} AS contribution
-        FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND 0 < k.kept AND k.kept < k.days
-        WHERE {" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}  -- a cut month's other days do not make a customer
-    )
-    GROUP BY customer_id
-)"""
+TIME_FILTERS = "{inner_where}"  # the engine puts the cube's time filters (on DAY) here
 
 
 def contribution_source(rules: Rules) -> str:
     return f"""
-WITH {as_of_cte(rules)}, {GEOGRAPHY}, {CUSTOMER}, {MONTHS_KEPT}, {per_customer_sql()}
+WITH {as_of_cte(rules)}, {GEOGRAPHY}, {CUSTOMER}, per_customer AS ({flows_sql(TIME_FILTERS)})
 SELECT m.*, m.customer_id AS record_id, 'customer' AS kind,
        CASE WHEN m.contribution < 0 THEN 1 END AS negative_customer,
        CASE WHEN m.contribution < 0 THEN m.contribution END AS negative_contribution,
