@@ -3,8 +3,9 @@
 The book is every customer holding a policy the agent sold: policies sold to them, still in force,
 annual premium in force, the 13-month persistency of those policies (cubes/cube_policies.py rules:
 due when month 12 plus grace has passed by the as-of date) and the customer's contribution over the
-months of the period (mart_customer_month). The cube cannot express it: its grain has no customer
-level and contribution lives in another fact.
+days of the period, as the contribution cube counts it (cubes/customer_flows.py: a cut month's
+kept days, its investment spread in proportion). The cube cannot express it: its grain has no
+customer level and contribution lives in another fact.
 
 Visibility: the agent must lie in the caller's row scope (region or branch of the agent's branch,
 or the agent itself); an agent outside it is answered exactly as an unknown one (None). Names are
@@ -16,6 +17,7 @@ import pandas as pd
 
 from cubes.cube_agents import team_name_zh
 from cubes.cube_policies import persistency_columns
+from cubes.customer_flows import Period, period_flows_sql
 from cubes.customer_view import visible_ids_sql
 from cubes.engine import Engine
 from cubes.pii import mask_frame
@@ -86,11 +88,12 @@ WHERE a.agent_id = {agent} AND {_visible(access, p)}"""
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
-def customer_book(engine: Engine, access: Access, agent_id: str, start: str, end: str) -> pd.DataFrame:
-    """One row per customer of a visible agent, largest contribution first (empty when not visible)."""
+def customer_book(engine: Engine, access: Access, agent_id: str, start: str | None, end: str | None) -> pd.DataFrame:
+    """One row per customer of a visible agent, largest contribution first (empty when not visible);
+    the contribution is the customer's over the days from `start` to `end` (ISO dates, either open)."""
     rules = load_rules()
     p = Params()
-    agent, first, last = p.bind(agent_id), p.bind(start), p.bind(end)
+    agent = p.bind(agent_id)
     sql = f"""
 WITH {as_of_cte(rules)}, {GEOGRAPHY},
 paid_by_year AS (
@@ -116,11 +119,8 @@ book AS (
     GROUP BY customer_id
 ),
 contribution AS (
-    SELECT customer_id, sum(contribution) AS contribution
-    FROM mart_customer_month
-    WHERE customer_id IN (SELECT customer_id FROM book)
-      AND month >= date_trunc('month', CAST({first} AS DATE)) AND month <= CAST({last} AS DATE)
-    GROUP BY customer_id
+    SELECT customer_id, contribution
+    FROM ({period_flows_sql(Period(start, end), p, customers="customer_id IN (SELECT customer_id FROM book)")})
 )
 SELECT b.customer_id, c.name, CAST(c.vip_tier AS VARCHAR) AS vip_tier, v.name_zh AS vip_zh, v.name_en AS vip_en,
        b.policies, b.in_force, b.premium_in_force, b.p13_due, b.p13_kept,

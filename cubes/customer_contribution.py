@@ -1,9 +1,10 @@
 """One customer's contribution (贡献): its waterfall and where it ranks on the whale curve of every
 customer the caller may see. No Dash.
 
-The ranking population is the contribution cube's: customers with at least one month in
-mart_customer_month within the period, their contribution summed over those months. Rank 1 is the
-largest contribution; tied customers share the better rank (1 + customers with more).
+The ranking population is the contribution cube's: the customers in the period, their contribution
+summed over the days it keeps (cubes/customer_flows.py: a cut month's kept days, its investment
+spread in proportion), so the rank agrees with the contribution page for any date range. Rank 1 is
+the largest contribution; tied customers share the better rank (1 + customers with more).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cubes.customer_view import Period, valid_id, visible_ids_sql
+from cubes.customer_flows import Period, period_flows_sql
+from cubes.customer_view import valid_id, visible_ids_sql
 from cubes.engine import Engine
 from cubes.scope import Access
 from cubes.sql import Params
@@ -25,7 +27,7 @@ CURVE_POINTS = 100
 
 def waterfall(months: pd.DataFrame) -> pd.DataFrame:
     """part, signed amount (a cost is negative) and the contribution as the last row, over `months`
-    (rows of mart_customer_month)."""
+    (the customer's month rows over the period's days, CustomerRecord.months)."""
     parts = [(name, sign * float(months[name].sum())) for name, sign in WATERFALL_PARTS]
     return pd.DataFrame(parts + [("contribution", float(months["contribution"].sum()))], columns=["part", "amount"])
 
@@ -46,10 +48,7 @@ class Rank:
 
 RANKED = """
     WITH per AS (
-        SELECT m.customer_id, sum(m.contribution) AS contribution
-        FROM mart_customer_month m
-        WHERE {period} AND m.customer_id IN ({visible})
-        GROUP BY m.customer_id
+        SELECT customer_id, contribution FROM ({flows})
     ), ranked AS (
         SELECT customer_id, contribution,
                rank() OVER (ORDER BY contribution DESC) AS rank,
@@ -73,7 +72,8 @@ def contribution_rank(engine: Engine, access: Access, customer_id: str | None, p
     if customer_id is None:
         return None
     p = Params()
-    sql = RANKED.format(period=period.month_condition("m.month", p), visible=visible_ids_sql(access, p),
+    visible = f"customer_id IN ({visible_ids_sql(access, p)})"
+    sql = RANKED.format(flows=period_flows_sql(period, p, customers=visible),
                         id=p.bind(customer_id), points=p.bind(CURVE_POINTS))
     rows = engine.read(sql, p.values)
     own = rows[rows["is_customer"]]

@@ -49,9 +49,11 @@ class Period:
         return bool(self.start or self.end)
 
 
-def flows_sql(kept: str, by_month: bool = False) -> str:
+def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE") -> str:
     """A SELECT of customer_id (and month, with `by_month`) and every MART_MEASURES summed over the
-    days `kept` keeps: " AND <condition on DAY>" clauses, or "" for every day."""
+    days `kept` keeps: " AND <condition on DAY>" clauses, or "" for every day. `customers`, a
+    condition on customer_id, limits the rows read (a reader that needs a few customers reads
+    only theirs, not every customer's flows)."""
     keys = "customer_id, month" if by_month else "customer_id"
     day_month = f"CAST(date_trunc('month', {DAY}) AS DATE)"
 
@@ -71,20 +73,22 @@ def flows_sql(kept: str, by_month: bool = False) -> str:
     FROM (
         SELECT m.customer_id, {month("m.month")}{", ".join(f"m.{m}" for m in MART_MEASURES)}
         FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND k.kept = k.days
+        WHERE {customers}
         UNION ALL BY NAME
         SELECT customer_id, {month(day_month)}{", ".join(flows)}
         FROM mart_customer_day
         WHERE {day_month} IN (SELECT month FROM months_kept WHERE 0 < kept AND kept < days)
-              {kept}
+              {kept} AND {customers}
         UNION ALL BY NAME
         SELECT m.customer_id, {month("m.month")}{accrued},
                {" + ".join(f"m.{a} * k.kept / k.days" for a in ACCRUALS)} AS contribution
         FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND 0 < k.kept AND k.kept < k.days
-        WHERE {" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}  -- a cut month's other days do not make a customer
+        -- a cut month's other days do not make a customer
+        WHERE ({" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}) AND {customers}
     )
     GROUP BY {keys}"""
 
 
-def period_flows_sql(period: Period, p: Params, by_month: bool = False) -> str:
+def period_flows_sql(period: Period, p: Params, by_month: bool = False, customers: str = "TRUE") -> str:
     """flows_sql over the days of `period`, its dates bound in `p`."""
-    return flows_sql(f" AND {period.condition(DAY, p)}" if period.limited else "", by_month)
+    return flows_sql(f" AND {period.condition(DAY, p)}" if period.limited else "", by_month, customers)

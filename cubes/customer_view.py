@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cubes.customer_flows import Period, period_flows_sql
 from cubes.engine import Engine
 from cubes.pii import mask_frame
 from cubes.rules import load_rules
@@ -49,31 +50,6 @@ def visible_ids_sql(access: Access, p: Params) -> str:
         conditions.append(SCOPE_CONDITIONS[key].format(values=values) if allowed else "FALSE")
     where = " AND ".join(conditions) or "TRUE"
     return f"SELECT c.customer_id FROM dim_customer c {BRANCH_GEOGRAPHY} WHERE {where}"
-
-
-@dataclass(frozen=True)
-class Period:
-    """The global filters' date range (ISO dates, either end open): it limits the history shown."""
-
-    start: str | None = None
-    end: str | None = None
-
-    def condition(self, column: str, p: Params) -> str:
-        parts = []
-        if self.start:
-            parts.append(f"{column} >= CAST({p.bind(self.start)} AS DATE)")
-        if self.end:
-            parts.append(f"{column} <= CAST({p.bind(self.end)} AS DATE)")
-        return " AND ".join(parts) or "TRUE"
-
-    def month_condition(self, column: str, p: Params) -> str:
-        """For month-start dates: the months that overlap the range."""
-        start = Period(self.start and self.start[:8] + "01", self.end)
-        return start.condition(column, p)
-
-    @property
-    def limited(self) -> bool:
-        return bool(self.start or self.end)
 
 
 def _masked(frame: pd.DataFrame, access: Access, columns: dict | None = None) -> pd.DataFrame:
@@ -202,10 +178,10 @@ VISITS = """
     WHERE v.customer_id = $id AND {period}
     ORDER BY v.visit_date, v.visit_id"""
 
+# the customer's flows by month over the period's days: a cut month holds its kept days (as the
+# contribution cube counts them), not the whole month
 MONTHS = """
-    SELECT m.* EXCLUDE (customer_id) FROM mart_customer_month m
-    WHERE m.customer_id = $id AND {period}
-    ORDER BY m.month"""
+    SELECT * EXCLUDE (customer_id) FROM ({flows}) ORDER BY month"""
 
 HISTORY = {  # frame -> (query, the date column the period limits)
     "premiums": (PREMIUMS, "f.due_date"),
@@ -237,7 +213,7 @@ def customer_record(engine: Engine, access: Access, customer_id: str | None,
             fields.update(grace=q.bind(rules.grace_days), as_of=q.bind(rules.as_of.isoformat()))
         frames[name] = engine.read(sql.format(**fields), q.values)
     q = Params({"id": customer_id})
-    months = engine.read(MONTHS.format(period=period.month_condition("m.month", q)), q.values)
+    months = engine.read(MONTHS.format(flows=period_flows_sql(period, q, by_month=True, customers="customer_id = $id")), q.values)
     policies = engine.read(POLICIES, {"id": customer_id})
     return CustomerRecord(profile, related, policies, months=months, period=period, **frames)
 
