@@ -120,7 +120,8 @@ book AS (
 ),
 contribution AS (
     SELECT customer_id, contribution
-    FROM ({period_flows_sql(Period(start, end), p, customers="customer_id IN (SELECT customer_id FROM book)")})
+    FROM ({period_flows_sql(Period(start, end), p, customers="customer_id IN (SELECT customer_id FROM book)",
+                            measures=("contribution",))})
 )
 SELECT b.customer_id, c.name, CAST(c.vip_tier AS VARCHAR) AS vip_tier, v.name_zh AS vip_zh, v.name_en AS vip_en,
        b.policies, b.in_force, b.premium_in_force, b.p13_due, b.p13_kept,

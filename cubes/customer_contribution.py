@@ -48,7 +48,7 @@ class Rank:
 
 RANKED = """
     WITH per AS (
-        SELECT customer_id, contribution FROM ({flows})
+        SELECT customer_id, contribution FROM ({flows}) WHERE customer_id IN ({visible})
     ), ranked AS (
         SELECT customer_id, contribution,
                rank() OVER (ORDER BY contribution DESC) AS rank,
@@ -72,9 +72,10 @@ def contribution_rank(engine: Engine, access: Access, customer_id: str | None, p
     if customer_id is None:
         return None
     p = Params()
-    visible = f"customer_id IN ({visible_ids_sql(access, p)})"
-    sql = RANKED.format(flows=period_flows_sql(period, p, customers=visible),
-                        id=p.bind(customer_id), points=p.bind(CURVE_POINTS))
+    # visibility is tested once on the sums (most callers see most customers), not on every mart row
+    flows = period_flows_sql(period, p, measures=("contribution",))
+    sql = RANKED.format(flows=flows, visible=visible_ids_sql(access, p), id=p.bind(customer_id),
+                        points=p.bind(CURVE_POINTS))
     rows = engine.read(sql, p.values)
     own = rows[rows["is_customer"]]
     if own.empty:

@@ -49,19 +49,21 @@ class Period:
         return bool(self.start or self.end)
 
 
-def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE") -> str:
-    """A SELECT of customer_id (and month, with `by_month`) and every MART_MEASURES summed over the
-    days `kept` keeps: " AND <condition on DAY>" clauses, or "" for every day. `customers`, a
-    condition on customer_id, limits the rows read (a reader that needs a few customers reads
-    only theirs, not every customer's flows)."""
-    keys = "customer_id, month" if by_month else "customer_id"
+def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE", measures=MART_MEASURES) -> str:
+    """A SELECT of customer_id (and month, with `by_month`) and `measures` (of MART_MEASURES) summed
+    over the days `kept` keeps: " AND <condition on DAY>" clauses, or "" for every day. The
+    customers are the same whichever measures are asked for. `customers`, a condition on
+    customer_id, limits the rows read, and `measures` the sums: a reader that needs a few
+    customers, or one measure, reads only that (the rank is asked for on every customer view)."""
+    keys = ["customer_id", "month"] if by_month else ["customer_id"]
     day_month = f"CAST(date_trunc('month', {DAY}) AS DATE)"
 
-    def month(expr: str) -> str:
-        return f"{expr} AS month, " if by_month else ""
+    def select(month: str, columns: list[str]) -> str:
+        return ", ".join(["customer_id"] + ([f"{month} AS month"] if by_month else []) + columns)
 
-    flows = [m for m in MART_MEASURES if m not in ACCRUALS]
-    accrued = ", ".join(f"m.{a} * k.kept / k.days AS {a}" for a in ACCRUALS)
+    share = {a: f"m.{a} * k.kept / k.days" for a in ACCRUALS}
+    accrued = [f"{share[a]} AS {a}" for a in ACCRUALS if a in measures]
+    accrued += [f"{' + '.join(share.values())} AS contribution"] if "contribution" in measures else []
     return f"""
     -- per calendar month: its days and the days kept (kept = days: a whole month)
     WITH months_kept AS (
@@ -69,26 +71,26 @@ def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE") -> str
         FROM (SELECT date AS {DAY} FROM dim_calendar)
         GROUP BY ALL
     )
-    SELECT {keys}, {", ".join(f"coalesce(sum({m}), 0) AS {m}" for m in MART_MEASURES)}
+    SELECT {", ".join(keys + [f"coalesce(sum({m}), 0) AS {m}" for m in measures])}
     FROM (
-        SELECT m.customer_id, {month("m.month")}{", ".join(f"m.{m}" for m in MART_MEASURES)}
+        SELECT {select("m.month", [f"m.{m}" for m in measures])}
         FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND k.kept = k.days
         WHERE {customers}
         UNION ALL BY NAME
-        SELECT customer_id, {month(day_month)}{", ".join(flows)}
+        SELECT {select(day_month, [m for m in measures if m not in ACCRUALS])}
         FROM mart_customer_day
         WHERE {day_month} IN (SELECT month FROM months_kept WHERE 0 < kept AND kept < days)
               {kept} AND {customers}
         UNION ALL BY NAME
-        SELECT m.customer_id, {month("m.month")}{accrued},
-               {" + ".join(f"m.{a} * k.kept / k.days" for a in ACCRUALS)} AS contribution
+        SELECT {select("m.month", accrued)}
         FROM mart_customer_month m JOIN months_kept k ON k.month = m.month AND 0 < k.kept AND k.kept < k.days
         -- a cut month's other days do not make a customer
         WHERE ({" OR ".join(f"m.{a} <> 0" for a in ACCRUALS)}) AND {customers}
     )
-    GROUP BY {keys}"""
+    GROUP BY {", ".join(keys)}"""
 
 
-def period_flows_sql(period: Period, p: Params, by_month: bool = False, customers: str = "TRUE") -> str:
+def period_flows_sql(period: Period, p: Params, by_month: bool = False, customers: str = "TRUE",
+                     measures=MART_MEASURES) -> str:
     """flows_sql over the days of `period`, its dates bound in `p`."""
-    return flows_sql(f" AND {period.condition(DAY, p)}" if period.limited else "", by_month, customers)
+    return flows_sql(f" AND {period.condition(DAY, p)}" if period.limited else "", by_month, customers, measures)
