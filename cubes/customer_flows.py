@@ -49,7 +49,8 @@ class Period:
         return bool(self.start or self.end)
 
 
-def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE", measures=MART_MEASURES) -> str:
+def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE",
+              measures: tuple[str, ...] = MART_MEASURES) -> str:
     """A SELECT of customer_id (and month, with `by_month`) and `measures` (of MART_MEASURES) summed
     over the days `kept` keeps: " AND <condition on DAY>" clauses, or "" for every day. The
     customers are the same whichever measures are asked for. `customers`, a condition on
@@ -91,6 +92,6 @@ def flows_sql(kept: str, by_month: bool = False, customers: str = "TRUE", measur
 
 
 def period_flows_sql(period: Period, p: Params, by_month: bool = False, customers: str = "TRUE",
-                     measures=MART_MEASURES) -> str:
+                     measures: tuple[str, ...] = MART_MEASURES) -> str:
     """flows_sql over the days of `period`, its dates bound in `p`."""
     return flows_sql(f" AND {period.condition(DAY, p)}" if period.limited else "", by_month, customers, measures)
