@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 OPTION_SEPARATOR = " · "
 KIND_COLOURS = {"first_year": "#4c6ef5", "renewal": "#20c997", "single": "#fab005"}
+MONTH_BAR_MS = 24 * 86_400_000  # a month's bar on a date axis, in milliseconds
+MONTH_BAR_PAD = pd.Timedelta(days=20)  # room either side of a short history's first and last bar
 MISSED_COLOUR, OUTSTANDING_COLOUR = "#e03131", "#f08c00"
 RED_WHEN = "params.data[{field!r}] === {value!r}"
 # Amounts on this page are one customer's, thousands of yuan rather than millions: every card, grid and
@@ -312,7 +314,14 @@ def _payments_figure(premiums: pd.DataFrame, lang: str) -> go.Figure:
     # the legend reads first-year, renewal, then the marks (stacked bars would list them reversed)
     fig.update_layout(barmode="stack", bargap=0.15, legend={"traceorder": "normal", "orientation": "h", "y": -0.15})
     fig.update_yaxes(title=_amount_title("customer.col.amount", lang), tickformat=",.0f")
-    return charts.date_axis(fig, lang)
+    first, last = frame["month"].min(), frame["month"].max()
+    if (last - first).days >= 366:
+        return charts.date_axis(fig, lang)
+    # a short history is ticked and drawn month by month: left alone, plotly ticks one month by the
+    # hour (the same day under several ticks) and draws its bar across the whole chart
+    fig.update_traces(width=MONTH_BAR_MS, selector={"type": "bar"})
+    return fig.update_xaxes(dtick="M1", tick0=first, tickformat=charts.month_format(lang),
+                            range=[first - MONTH_BAR_PAD, last + MONTH_BAR_PAD])
 
 
 def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
