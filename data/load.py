@@ -123,12 +123,23 @@ def _read_source(path: Path, schema: Schema) -> SourceFile:
     if not columns:
         raise LoadError(
             f"{path}: none of the columns of {table_name} found (headers: {', '.join(map(str, raw.columns))}); "
-            f"expected e.g. {', '.join(table.required)}"
+            f"expected e.g. {', '.join(table.required)}{_encoding_hint(raw)}"
         )
     missing = [c for c in table.required if c not in columns.values()]
     if missing:
-        raise LoadError(f"{path}: required column(s) missing for {table_name}: {', '.join(missing)}")
+        raise LoadError(f"{path}: required column(s) missing for {table_name}: {', '.join(missing)}"
+                        f"{_encoding_hint(raw)}")
     return SourceFile(path, table_name, columns, ignored)
+
+
+def _encoding_hint(raw: pd.DataFrame) -> str:
+    """Why headers may not match: a file that is not UTF-8 is read as GBK, and text in any third
+    encoding (or mixed ones) then turns into other Chinese characters without an error."""
+    headers = [str(h) for h in raw.columns]
+    if raw.attrs.get("encoding") != "gb18030" or all(h.isascii() for h in headers):
+        return ""
+    return (f"; the file is not UTF-8, so it was read as GBK, giving the headers {', '.join(headers)}: "
+            f"if they look garbled, the file is in another text encoding: save it as CSV UTF-8 or GBK")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table, sources: list[SourceFile],

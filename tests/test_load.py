@@ -367,6 +367,27 @@ def test_cli_rejects_unusable_files_with_a_clear_message(tmp_path, content, enco
     assert not (tmp_path / "wh.duckdb").exists()
 
 
+def test_cli_names_the_encoding_of_gbk_text_behind_a_utf8_mark(tmp_path):
+    # what some editors write: the UTF-8 byte-order mark, then GBK text (the 锘縞ustomer_id)
+    path = tmp_path / "客户.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (GBK / "客户.csv").read_bytes())
+    done = run_cli(str(path), "--into", str(tmp_path / "wh.duckdb"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "starts with the UTF-8 mark (BOM) but line 1 is not UTF-8 text" in done.stderr
+    assert "missing" not in done.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_cli_shows_headers_read_as_gbk_when_a_file_in_another_encoding_misses_columns(tmp_path):
+    path = tmp_path / "保单.csv"
+    path.write_text("policy_id,客戶號,備註\nPL1,C1,\n", encoding="big5")      # Taiwan's encoding
+    done = run_cli(str(path), "--into", str(tmp_path / "wh.duckdb"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "required column(s) missing for fact_policy" in done.stderr
+    assert "the file is not UTF-8, so it was read as GBK, giving the headers" in done.stderr
+    assert "save it as CSV UTF-8 or GBK" in done.stderr
+
+
 def test_cli_names_a_file_it_cannot_map_to_a_table(tmp_path):
     path = tmp_path / "notes.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
