@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data import audit
+from data import audit, sessions
 from data.warehouse import warehouse_path
 
 # role -> the scope key that limits its rows (None: not limited by a key; see cubes/access.py)
@@ -97,13 +97,24 @@ def access_db_path() -> Path:
     return Path(os.environ.get("POLICYCUBE_ACCESS_DB") or warehouse_path().with_name("policycube_access.sqlite"))
 
 
+def _owner_only(path: Path) -> None:
+    """Password hashes, sessions and the audit log: readable by the server's user alone. SQLite
+    creates the -wal and -shm files with the database file's mode, so that is the one to set; a
+    database made 0644 by an earlier version is tightened with its companions."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     path = Path(path or access_db_path())
     path.parent.mkdir(parents=True, exist_ok=True)
+    _owner_only(path)
     con = sqlite3.connect(path, timeout=15, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA busy_timeout = 15000")
-    con.executescript(SCHEMA + audit.SCHEMA)
+    con.executescript(SCHEMA + audit.SCHEMA + sessions.SCHEMA)
     return con
 
 

@@ -12,6 +12,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "auth.signed_out": {"zh": "您已退出登录。", "en": "You have signed out."},
     "auth.other_language": {"zh": "English", "en": "中文"},
     "auth.logout": {"zh": "退出", "en": "Sign out"},
+    "auth.sign_out_title": {"zh": "退出 保险分析立方", "en": "Sign out of PolicyCube"},
+    "auth.sign_out_question": {"zh": "要退出登录吗？", "en": "Do you want to sign out?"},
+    "auth.sign_out_again": {"zh": "退出请求无效（可能来自其他网站），请点击下面的按钮退出。",
+                            "en": "The sign-out request was not valid (it may have come from another site): "
+                                  "use the button below to sign out."},
     "auth.scope_all": {"zh": "全部数据", "en": "all data"},
     "auth.scope_none": {"zh": "无业务数据", "en": "no business data"},
     "auth.scope_agent": {"zh": "营销员 {codes} 的客户", "en": "customers of agent {codes}"},

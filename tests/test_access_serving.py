@@ -216,9 +216,109 @@ def test_logout_and_a_password_reset_end_the_session(served):
     assert client.get("/_dash-layout").status_code == 401
 
     client = sign_in(served, "reset-test", "second-password")
-    assert client.get("/logout").headers["Location"].startswith("/login")
+    assert sign_out(client).headers["Location"].startswith("/login")
     assert client.get("/_dash-layout").status_code == 401
     assert "logout" in set(audit.entries(con, actor="reset-test")["action"])
+
+
+def sign_out_token(client) -> str:
+    """The token the header's sign-out button posts, as the browser receives it in the layout."""
+    def find(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == "logout-link":
+                return node["props"]["value"]
+            return next((found for value in node.values() if (found := find(value))), None)
+        if isinstance(node, list):
+            return next((found for value in node if (found := find(value))), None)
+        return None
+
+    token = find(client.get("/_dash-layout").get_json())
+    assert token
+    return token
+
+
+def sign_out(client):
+    return client.post("/logout", data={"csrf": sign_out_token(client)})
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(served):
+    client = sign_in(served, "demo-exec")
+    copy = served.server.test_client()
+    copy.set_cookie("policycube_session", client.get_cookie("policycube_session").value)
+    assert copy.get("/_dash-layout").status_code == 200
+    assert export(copy, PREMIUM_SPEC, "table").status_code == 200
+    assert sign_out(client).status_code == 302
+    assert copy.get("/_dash-layout").status_code == 401
+    assert export(copy, PREMIUM_SPEC, "table").status_code == 401
+    assert export(copy, PREMIUM_SPEC, "records").status_code == 401
+
+
+@pytest.mark.parametrize("forged", [None, "", "not-the-token"], ids=["no-token", "empty", "wrong"])
+def test_sign_out_needs_a_post_with_the_sessions_token(served, forged):
+    client = sign_in(served, "demo-analyst")
+    # a link or another site's page: GET only shows the sign-out button, which carries the token
+    page = client.get("/logout?lang=en")
+    assert page.status_code == 200 and "Do you want to sign out?" in page.data.decode()
+    assert f'value="{sign_out_token(client)}"' in page.data.decode()
+    assert client.get("/_dash-layout").status_code == 200
+    refused = client.post("/logout", data={} if forged is None else {"csrf": forged})
+    assert refused.status_code == 403 and "退出请求无效" in refused.data.decode()
+    assert client.get("/_dash-layout").status_code == 200
+    assert sign_out(client).status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+
+
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
+def test_every_response_carries_the_security_headers(served):
+    anonymous, client = served.server.test_client(), sign_in(served, "demo-exec")
+    requests = {
+        "login page": lambda: anonymous.get("/login"),
+        "refused page": lambda: anonymous.get("/pivot"),
+        "refused callback": lambda: anonymous.post("/_dash-update-component", json={}),
+        "asset": lambda: anonymous.get("/assets/theme.css"),
+        "page": lambda: client.get("/explore"),
+        "layout": lambda: client.get("/_dash-layout"),
+        "export": lambda: export(client, PREMIUM_SPEC, "table"),
+        "records export": lambda: export(client, PREMIUM_SPEC, "records"),
+        "sign-out page": lambda: client.get("/logout"),
+    }
+    responses = {}
+    for name, ask in requests.items():
+        responses[name] = response = ask()
+        response.get_data()                        # a streamed export ends before the next request
+        assert response.status_code in (200, 302, 401), name
+        assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, name
+        policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+        assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'", name
+        # scripts: this site and Dash's inline start-up script by its hash, never any inline script
+        assert policy["script-src"].startswith("'self' 'sha256-") and "unsafe" not in policy["script-src"], name
+    for name in ("export", "records export", "layout", "page"):
+        assert responses[name].headers["Cache-Control"] == "no-store", name
+    assert "no-store" not in responses["asset"].headers.get("Cache-Control", "")
+
+
+def test_the_access_database_and_its_wal_are_for_the_owner_only(served):
+    con = users.connect()                          # open: SQLite keeps the WAL until the last one closes
+    try:
+        sign_in(served, "demo-analyst")           # writes the audit log
+        path = users.access_db_path()
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            assert file.exists() and file.stat().st_mode & 0o777 == 0o600, file
+    finally:
+        con.close()
+    fresh = path.with_name("fresh.sqlite")
+    users.connect(fresh).close()
+    assert fresh.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_access_database_made_world_readable_is_tightened(tmp_path):
+    path = tmp_path / "old.sqlite"
+    users.connect(path).close()
+    path.chmod(0o644)
+    users.connect(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("elsewhere", ["//evil.example/", "/\t/evil.example/", "https://evil.example/",
