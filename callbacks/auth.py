@@ -22,7 +22,9 @@ from urllib.parse import urlencode, urlsplit
 from dash import Dash, Input, Output, callback
 from flask import Response, current_app, g, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from callbacks import known_browser
 from callbacks.engine import shared_engine
 from cubes.access import access_for
 from data import audit, sessions, users
@@ -111,16 +113,17 @@ def login():
                           error=False)
     username = request.form.get("username", "")
     user, outcome = users.authenticate(access_db(), username, request.form.get("password", ""),
-                                       request.remote_addr, demo_allowed())
+                                       request.remote_addr, demo_allowed(),
+                                       known_browser=username.strip() in known_browser.known_names())
     if user is None:
-        return _form_page(lang, next_path, f"auth.{outcome}", 429 if outcome == "locked" else 401,
+        return _form_page(lang, next_path, f"auth.{outcome}", 401 if outcome == "failed" else 429,
                           username=username)
     session.clear()
     session.permanent = True
     signed_in = sessions.start(access_db(), user.username, current_app.permanent_session_lifetime)
     session["sid"] = signed_in.id
     login_user(SignedInUser(user, signed_in))
-    return redirect(next_path)
+    return known_browser.remember(redirect(next_path), user.username)
 
 
 def logout():
@@ -188,6 +191,11 @@ def init_auth(app: Dash) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=session_hours()),
         SESSION_REFRESH_EACH_REQUEST=False,  # the lifetime counts from sign-in, not from the last click
     )
+    proxies = int(os.environ.get("POLICYCUBE_PROXIES") or 0)
+    if proxies:
+        # behind nginx every request comes from the proxy: the client's address (the audit log's,
+        # the sign-in throttle's) is the one the trusted proxies name in X-Forwarded-For
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies)
     manager = LoginManager(server)
     manager.user_loader(load_user)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])

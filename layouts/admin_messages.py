@@ -7,8 +7,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "auth.password": {"zh": "密码", "en": "Password"},
     "auth.submit": {"zh": "登录", "en": "Sign in"},
     "auth.failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
-    "auth.locked": {"zh": "登录失败次数过多，账户已锁定15分钟，请稍后再试。",
-                    "en": "Too many failed attempts: the account is locked for 15 minutes. Try again later."},
+    "auth.locked": {"zh": "登录失败次数过多，账户已锁定15分钟，请稍后再试；在您登录过的浏览器上可照常登录，管理员也可解锁。",
+                    "en": "Too many failed attempts: the account is locked for 15 minutes. Try again later; the "
+                          "browser you usually sign in with still can, and an administrator can unlock it."},
+    "auth.throttled": {"zh": "此网络地址登录失败次数过多，请15分钟后再试。",
+                       "en": "Too many failed sign-ins from this network address: try again in 15 minutes."},
     "auth.signed_out": {"zh": "您已退出登录。", "en": "You have signed out."},
     "auth.other_language": {"zh": "English", "en": "中文"},
     "auth.logout": {"zh": "退出", "en": "Sign out"},
@@ -77,6 +80,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action.login": {"zh": "登录成功", "en": "signed in"},
     "action.login_failed": {"zh": "登录失败", "en": "sign-in failed"},
     "action.login_locked": {"zh": "锁定中拒绝登录", "en": "refused: locked"},
+    "action.login_throttled": {"zh": "地址失败过多，拒绝登录", "en": "refused: too many failures from the address"},
     "action.logout": {"zh": "退出登录", "en": "signed out"},
     "action.export": {"zh": "导出", "en": "export"},
     "action.user_added": {"zh": "新增用户", "en": "user added"},
@@ -85,4 +89,5 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action.password_reset": {"zh": "重置密码", "en": "password reset"},
     "action.user_disabled": {"zh": "停用用户", "en": "user disabled"},
     "action.user_enabled": {"zh": "启用用户", "en": "user enabled"},
+    "action.user_unlocked": {"zh": "解除锁定", "en": "user unlocked"},
 }

@@ -192,6 +192,64 @@ def test_sign_in_failures_lock_the_account_and_are_audited(served):
     assert users.locked_until(con, "lock-test", last_failure + users.LOCK_TIME) is None
 
 
+def attempt(client, username: str, password: str) -> int:
+    return client.post("/login", data={"username": username, "password": password}).status_code
+
+
+def from_address(served, address: str):
+    client = served.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_lock_set_by_someone_else_does_not_shut_the_user_out_of_their_own_browser(served):
+    con = users.connect()
+    users.add_user(con, "victim", "victims-password", "analyst", {}, "test")
+    own = from_address(served, "192.0.2.10")              # the browser the victim signs in with
+    assert attempt(own, "victim", "victims-password") == 302
+    assert sign_out(own).status_code == 302
+    attacker = from_address(served, "198.51.100.9")
+    for _ in range(users.MAX_FAILURES):
+        attempt(attacker, "victim", "a-guess")
+    assert attempt(attacker, "victim", "victims-password") == 429     # locked for others
+    assert attempt(from_address(served, "192.0.2.10"), "victim", "victims-password") == 429  # a new browser
+    forged = from_address(served, "192.0.2.10")
+    forged.set_cookie("policycube_known", "victim", path="/login")
+    assert attempt(forged, "victim", "victims-password") == 429
+    # the victim's own browser: the right password signs in, and lifts the lock
+    assert attempt(own, "victim", "a-wrong-password") == 401
+    assert attempt(own, "victim", "victims-password") == 302
+    assert own.get("/_dash-layout").status_code == 200
+    assert attempt(from_address(served, "192.0.2.11"), "victim", "victims-password") == 302
+
+
+def test_an_administrator_lifts_a_lock(served, capsys):
+    con = users.connect()
+    users.add_user(con, "locked-out", "right-password", "analyst", {}, "test")
+    for _ in range(users.MAX_FAILURES):
+        attempt(from_address(served, "198.51.100.20"), "locked-out", "a-guess")
+    assert attempt(from_address(served, "192.0.2.20"), "locked-out", "right-password") == 429
+    assert users.main(["unlock", "locked-out"]) == 0
+    assert attempt(from_address(served, "192.0.2.20"), "locked-out", "right-password") == 302
+    unlocked = audit.entries(con, actions=["user_unlocked"])
+    assert list(unlocked["target"]) == ["locked-out"] and unlocked["actor"].iloc[0].startswith("cli:")
+    assert users.main(["unlock", "nobody-at-all"]) == 2 and "no user 'nobody-at-all'" in capsys.readouterr().err
+
+
+def test_many_failures_from_one_address_make_it_wait_whatever_the_name(served):
+    con = users.connect()
+    users.add_user(con, "throttle-test", "right-password", "analyst", {}, "test")
+    guesser = from_address(served, "203.0.113.7")
+    for i in range(users.ADDRESS_FAILURES):        # a different name each time: no account locks
+        assert attempt(guesser, f"guess-{i}", "a-guess") == 401
+    refused = guesser.post("/login", data={"username": "throttle-test", "password": "right-password"})
+    assert refused.status_code == 429 and "此网络地址登录失败次数过多" in refused.text
+    assert users.locked_until(con, "throttle-test", audit.now()) is None       # the account is not locked
+    assert attempt(from_address(served, "203.0.113.8"), "throttle-test", "right-password") == 302
+    throttled = audit.entries(con, actions=["login_throttled"])
+    assert list(zip(throttled["actor"], throttled["address"])) == [("throttle-test", "203.0.113.7")]
+
+
 def test_session_cookie_is_httponly_samesite_and_ends(served):
     client = served.server.test_client()
     response = client.post("/login", data={"username": "demo-analyst", "password": users.DEMO_PASSWORD})
