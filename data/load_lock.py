@@ -1,4 +1,5 @@
-"""One load at a time per warehouse, and the leftovers of a killed load removed by the next.
+"""One load (or rollup rebuild, data/warehouse.py) at a time per warehouse, and the leftovers of a
+killed load removed by the next.
 
 A load copies the warehouse, works on the copy and puts it in place of the original, so two loads
 running at once would each replace the file and the last to finish would drop the other's rows.
@@ -50,7 +51,8 @@ def warehouse_lock(target: Path, wait: bool = True) -> Iterator[None]:
             if not wait:
                 raise LoadError(f"{target}: another load into this warehouse is running{holder}; "
                                 f"load again when it has finished (or leave out --no-wait to wait for it)") from None
-            print(f"waiting for another load into {target} to finish{holder} ...", file=sys.stderr, flush=True)
+            print(f"waiting for another load (or rollup rebuild) into {target} to finish{holder} ...",
+                  file=sys.stderr, flush=True)
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             handle.truncate(0)

@@ -493,3 +493,24 @@ def test_the_next_load_removes_what_a_killed_load_left(tmp_path):
     assert "left by an interrupted load" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".wh")) == [".wh.duckdb.lock"]
     assert query(into, "SELECT count(*) FROM fact_policy WHERE policy_id IN ('PL21', 'PL22')") == [(2,)]
+
+
+def test_a_rollup_rebuild_waits_for_a_running_load(tmp_path):
+    """Opening a warehouse with stale rollups rebuilds them by replacing the file from a copy too
+    (data/warehouse.py refresh_rollups): while a load holds the lock, that must wait."""
+    from cubes.engine import Engine
+    from tests.test_cubes_fixtures import small_warehouse_path
+
+    into = tmp_path / "wh.duckdb"
+    into.write_bytes(small_warehouse_path().read_bytes())
+    with duckdb.connect(str(into)) as con:
+        con.execute("UPDATE rollup_meta SET fingerprint = 'old' WHERE table_name = 'rollup_policies_geo'")
+    before = into.stat().st_mtime_ns
+    script = f"from pathlib import Path; from data.warehouse import refresh_rollups; refresh_rollups(Path({str(into)!r}))"
+    with open(tmp_path / "rebuild.err", "w") as err, held_lock(into):
+        rebuild = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                   stdout=subprocess.DEVNULL, stderr=err)
+        wait_for(lambda: "waiting for another load" in (tmp_path / "rebuild.err").read_text(), "the rebuild to wait")
+        assert rebuild.poll() is None and into.stat().st_mtime_ns == before
+    assert rebuild.wait(timeout=300) == 0, (tmp_path / "rebuild.err").read_text()
+    assert Engine(into, rollups=True).stale_tables() == []
