@@ -141,7 +141,7 @@ def logout():
     sessions.end(access_db(), current_user.session_id)
     logout_user()
     session.clear()
-    return redirect("/login?signed_out=1")
+    return redirect("/login?" + urlencode({"signed_out": 1, "lang": lang}))
 
 
 def refuse_anonymous():

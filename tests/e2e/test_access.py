@@ -84,6 +84,25 @@ def test_a_filter_for_another_region_shows_nothing_and_says_why(dashboard_as):
     assert grid_rows(duo, "explore-grid") == []
 
 
+@pytest.mark.parametrize("lang, question, done", [("zh", "要退出登录吗？", "您已退出登录。"),
+                                                  ("en", "Do you want to sign out?", "You have signed out.")])
+def test_the_sign_out_address_asks_before_signing_out(dashboard, lang, question, done):
+    duo = dashboard
+    # what a link to /logout (from anywhere, another site too) leads to: a question, still signed in
+    duo.driver.get(f"{duo.server.url}/logout?lang={lang}")
+    duo.wait_for_element("#logout-submit")
+    assert question in duo.find_element("main").text
+    for width in (1280, 390):
+        screenshot(duo, f"access_sign_out_{lang}_{width}", width=width)
+    duo.driver.get(duo.server.url + "/pivot")
+    duo.wait_for_element("#user-scope")
+    duo.driver.get(f"{duo.server.url}/logout?lang={lang}")
+    duo.wait_for_element("#logout-submit").click()
+    duo.wait_for_text_to_equal("#login-message", done)
+    duo.driver.get(duo.server.url + "/pivot")
+    duo.wait_for_element("#login-form")
+
+
 # every page, as the roles that see it, under the Content-Security-Policy of callbacks/headers.py
 PAGES = {"demo-exec": ["/", "/explore", "/pivot", "/contribution", "/agents", "/customer", "/nowhere"],
          "demo-admin": ["/admin"]}
