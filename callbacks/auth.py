@@ -224,11 +224,14 @@ def scope_text(role: str, scope: dict, lang: str) -> str:
 @callback(
     Output("user-scope", "children"),
     Output("logout-link", "children"),
+    Output("logout-form", "action"),
     Input("shell-query", "data"),
 )
 def user_badge_language(shared):
     lang = normalise_language(query_of(shared).get("lang"))
-    return scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang)
+    # the sign-in page after signing out speaks the same language
+    return (scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang),
+            "/logout?" + urlencode({"lang": lang}))
 
 
 # --- exports --------------------------------------------------------------------------------------------

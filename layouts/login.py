@@ -66,10 +66,10 @@ def _sign_out_form(lang: str, csrf: str) -> str:
 
 def sign_out_control(csrf: str) -> html.Form:
     """The header's sign-out: a link-looking button posting the session's CSRF token to /logout
-    (callbacks/auth.py words it in the page's language)."""
+    (callbacks/auth.py words it, and points it at /logout?lang=, in the page's language)."""
     return html.Form(
         html.Button(id="logout-link", type="submit", name="csrf", value=csrf, style=SIGN_OUT_STYLE),
-        action="/logout", method="post", style={"margin": 0},
+        id="logout-form", action="/logout", method="post", style={"margin": 0},
     )
 
 

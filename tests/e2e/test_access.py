@@ -39,7 +39,7 @@ def test_sign_in_shows_the_user_and_scope_and_sign_out_ends_the_session(served):
 
     assert duo.find_element("#logout-link").text == "Sign out"
     duo.find_element("#logout-link").click()
-    duo.wait_for_text_to_equal("#login-message", "您已退出登录。")
+    duo.wait_for_text_to_equal("#login-message", "You have signed out.")
     assert "/login" in duo.driver.current_url
     duo.driver.get(duo.server.url + "/pivot")
     duo.wait_for_element("#login-form")  # the session is gone
