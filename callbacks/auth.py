@@ -4,8 +4,11 @@ Every request needs a signed-in user except the sign-in page itself and static f
 Dash's JavaScript bundles, the favicon). Without one, a page asks the browser to sign in (redirect
 to /login?next=...), and everything else (callbacks, layout, dependencies, downloads) gets 401.
 The session is Flask's signed cookie: HttpOnly, SameSite=Lax, Secure when POLICYCUBE_SECURE_COOKIE=1
-(behind https), ending POLICYCUBE_SESSION_HOURS (default 8) after sign-in. Any change to the user
-(password, role, scope, disabled) ends their sessions, because the session names the user's generation.
+(behind https), ending POLICYCUBE_SESSION_HOURS (default 8) after sign-in. The cookie names a
+server-side session (data/sessions.py) that signing out deletes, so a copy of the cookie is refused
+from then on. Sign-out is a POST carrying the session's CSRF token; GET /logout only shows that form.
+Any change to the user (password, role, scope, disabled) ends their sessions, because the session
+names the user's generation.
 """
 from __future__ import annotations
 
@@ -17,15 +20,17 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from dash import Dash, Input, Output, callback
-from flask import Response, g, redirect, request, session
+from flask import Response, current_app, g, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from callbacks import known_browser
 from callbacks.engine import shared_engine
 from cubes.access import access_for
-from data import audit, users
+from data import audit, sessions, users
 from data.warehouse import warehouse_path
 from layouts.i18n import join_list, normalise_language, t
-from layouts.login import login_page
+from layouts.login import login_page, sign_out_page
 from layouts.url_query import query_of
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
@@ -35,9 +40,10 @@ SCOPE_LEVELS = {"region": "geography.region", "branch": "geography.branch"}
 
 
 class SignedInUser(UserMixin):
-    def __init__(self, user: users.User):
+    def __init__(self, user: users.User, signed_in: sessions.Session):
         self.username, self.display_name = user.username, user.display_name
         self.role, self.scope, self.generation = user.role, user.scope, user.generation
+        self.session_id, self.csrf = signed_in.id, signed_in.csrf  # the sign-out form sends csrf back
 
     def get_id(self) -> str:
         return f"{self.username}:{self.generation}"
@@ -77,7 +83,8 @@ def load_user(user_id: str) -> SignedInUser | None:
     user = users.get_user(access_db(), username)
     if user is None or user.disabled or str(user.generation) != generation or (user.demo and not demo_allowed()):
         return None
-    return SignedInUser(user)
+    signed_in = sessions.find(access_db(), session.get("sid"), username)
+    return SignedInUser(user, signed_in) if signed_in else None
 
 
 def _safe_next(value: str | None) -> str:
@@ -106,22 +113,35 @@ def login():
                           error=False)
     username = request.form.get("username", "")
     user, outcome = users.authenticate(access_db(), username, request.form.get("password", ""),
-                                       request.remote_addr, demo_allowed())
+                                       request.remote_addr, demo_allowed(),
+                                       known_browser=username.strip() in known_browser.known_names())
     if user is None:
-        return _form_page(lang, next_path, f"auth.{outcome}", 429 if outcome == "locked" else 401,
+        return _form_page(lang, next_path, f"auth.{outcome}", 401 if outcome == "failed" else 429,
                           username=username)
     session.clear()
     session.permanent = True
-    login_user(SignedInUser(user))
-    return redirect(next_path)
+    signed_in = sessions.start(access_db(), user.username, current_app.permanent_session_lifetime)
+    session["sid"] = signed_in.id
+    login_user(SignedInUser(user, signed_in))
+    return known_browser.remember(redirect(next_path), user.username)
 
 
 def logout():
-    if current_user.is_authenticated:
-        audit.record(access_db(), current_user.username, "logout", address=request.remote_addr)
+    """POST with the session's token signs out; a GET (a link, possibly from another site) or a
+    POST without the token only shows the sign-out button."""
+    lang = normalise_language(request.values.get("lang"))
+    if not current_user.is_authenticated:
+        return redirect("/login?signed_out=1")
+    if request.method == "GET":
+        return Response(sign_out_page(lang, current_user.csrf), mimetype="text/html; charset=utf-8")
+    if not secrets.compare_digest(request.form.get("csrf", ""), current_user.csrf):
+        return Response(sign_out_page(lang, current_user.csrf, "auth.sign_out_again"), status=403,
+                        mimetype="text/html; charset=utf-8")
+    audit.record(access_db(), current_user.username, "logout", address=request.remote_addr)
+    sessions.end(access_db(), current_user.session_id)
     logout_user()
     session.clear()
-    return redirect("/login?signed_out=1")
+    return redirect("/login?" + urlencode({"signed_out": 1, "lang": lang}))
 
 
 def refuse_anonymous():
@@ -171,6 +191,11 @@ def init_auth(app: Dash) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=session_hours()),
         SESSION_REFRESH_EACH_REQUEST=False,  # the lifetime counts from sign-in, not from the last click
     )
+    proxies = int(os.environ.get("POLICYCUBE_PROXIES") or 0)
+    if proxies:
+        # behind nginx every request comes from the proxy: the client's address (the audit log's,
+        # the sign-in throttle's) is the one the trusted proxies name in X-Forwarded-For
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies)
     manager = LoginManager(server)
     manager.user_loader(load_user)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
@@ -199,11 +224,14 @@ def scope_text(role: str, scope: dict, lang: str) -> str:
 @callback(
     Output("user-scope", "children"),
     Output("logout-link", "children"),
+    Output("logout-form", "action"),
     Input("shell-query", "data"),
 )
 def user_badge_language(shared):
     lang = normalise_language(query_of(shared).get("lang"))
-    return scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang)
+    # the sign-in page after signing out speaks the same language
+    return (scope_text(current_user.role, current_user.scope, lang), t("auth.logout", lang),
+            "/logout?" + urlencode({"lang": lang}))
 
 
 # --- exports --------------------------------------------------------------------------------------------

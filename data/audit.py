@@ -1,4 +1,4 @@
-"""The audit log: sign-ins (success, failure, lockout), sign-outs, exports and user changes.
+"""The audit log: sign-ins (success, failure, lockout, throttled address), sign-outs, exports and user changes.
 
 Rows live in the access database (data/users.py opens it) in a table that SQLite itself keeps
 append-only: triggers abort any UPDATE or DELETE, so not even a bug in this code can rewrite history.
@@ -25,14 +25,16 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at);
 CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, action, at);
+CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, action, at);
+CREATE INDEX IF NOT EXISTS audit_log_address ON audit_log (address, action, at);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-ACTIONS = ("login", "login_failed", "login_locked", "logout", "export", "user_added", "role_set", "scope_set",
-           "password_reset", "user_disabled", "user_enabled")
+ACTIONS = ("login", "login_failed", "login_locked", "login_throttled", "logout", "export", "user_added", "role_set",
+           "scope_set", "password_reset", "user_disabled", "user_enabled", "user_unlocked")
 COLUMNS = ("id", "at", "actor", "action", "target", "detail", "rows", "address")
 
 

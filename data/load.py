@@ -11,6 +11,8 @@ Semantics, so that a second identical load changes nothing:
   shows, per file, input rows = loaded + quarantined;
 - the load works on a copy of the warehouse and replaces the original only after every table and
   data/derive.py succeeded, so any failure leaves the previous warehouse as it was;
+- loads into one warehouse run one at a time (data/load_lock.py): a second waits for the first, and
+  removes what a killed load left beside the warehouse;
 - code rows the warehouse lacks (labels, region and channel names) are first filled in from
   data/code_tables.py, so a new warehouse is labelled too; the user's own code files replace them.
 """
@@ -35,6 +37,7 @@ from data.code_tables import write_code_tables
 from data.config import ParamsError, load_params
 from data.derive import derive
 from data.load_errors import LoadError
+from data.load_lock import warehouse_lock
 from data.load_mapping import load_mapping, normalize
 from data.load_read import is_supported, read_raw
 from data.load_schema import Schema, Table, load_schema
@@ -120,12 +123,23 @@ def _read_source(path: Path, schema: Schema) -> SourceFile:
     if not columns:
         raise LoadError(
             f"{path}: none of the columns of {table_name} found (headers: {', '.join(map(str, raw.columns))}); "
-            f"expected e.g. {', '.join(table.required)}"
+            f"expected e.g. {', '.join(table.required)}{_encoding_hint(raw)}"
         )
     missing = [c for c in table.required if c not in columns.values()]
     if missing:
-        raise LoadError(f"{path}: required column(s) missing for {table_name}: {', '.join(missing)}")
+        raise LoadError(f"{path}: required column(s) missing for {table_name}: {', '.join(missing)}"
+                        f"{_encoding_hint(raw)}")
     return SourceFile(path, table_name, columns, ignored)
+
+
+def _encoding_hint(raw: pd.DataFrame) -> str:
+    """Why headers may not match: a file that is not UTF-8 is read as GBK, and text in any third
+    encoding (or mixed ones) then turns into other Chinese characters without an error."""
+    headers = [str(h) for h in raw.columns]
+    if raw.attrs.get("encoding") != "gb18030" or all(h.isascii() for h in headers):
+        return ""
+    return (f"; the file is not UTF-8, so it was read as GBK, giving the headers {', '.join(headers)}: "
+            f"if they look garbled, the file is in another text encoding: save it as CSV UTF-8 or GBK")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table, sources: list[SourceFile],
@@ -225,8 +239,9 @@ def _write_quarantine_csv(con: duckdb.DuckDBPyConnection, load_id: str, path: Pa
     return True
 
 
-def load(paths: list[Path], into: Path | None = None, params: dict | None = None) -> LoadReport:
-    """Load the files into the warehouse at `into` (default: warehouse_path()) atomically."""
+def load(paths: list[Path], into: Path | None = None, params: dict | None = None, wait: bool = True) -> LoadReport:
+    """Load the files into the warehouse at `into` (default: warehouse_path()) atomically, after any
+    other load into it has finished (wait=False: refuse with a LoadError while one runs)."""
     schema = load_schema(tuple(load_mapping().references.items()))
     sources = [_read_source(Path(p), schema) for p in collect_files([Path(p) for p in paths])]
     params = params if params is not None else load_params()
@@ -236,25 +251,26 @@ def load(paths: list[Path], into: Path | None = None, params: dict | None = None
     work = target.with_name(f".{target.name}.{load_id}.tmp")
     quarantine_csv = target.with_name(f"{target.stem}.quarantine.{load_id}.csv")
     quarantine_work = work.with_suffix(".csv")
-    try:
-        con = _open_work_copy(target, work)
+    with warehouse_lock(target, wait):
         try:
-            results = []
-            for table_name in schema.load_order:
-                table_sources = [s for s in sources if s.table == table_name]
-                if table_sources:
-                    results += _load_table(con, schema.tables[table_name], table_sources, load_id, loaded_at)
-            derive(con, params)
-            has_quarantine = _write_quarantine_csv(con, load_id, quarantine_work)
-            con.execute("CHECKPOINT")
+            con = _open_work_copy(target, work)
+            try:
+                results = []
+                for table_name in schema.load_order:
+                    table_sources = [s for s in sources if s.table == table_name]
+                    if table_sources:
+                        results += _load_table(con, schema.tables[table_name], table_sources, load_id, loaded_at)
+                derive(con, params)
+                has_quarantine = _write_quarantine_csv(con, load_id, quarantine_work)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(work, target)
+            if has_quarantine:
+                os.replace(quarantine_work, quarantine_csv)
         finally:
-            con.close()
-        os.replace(work, target)
-        if has_quarantine:
-            os.replace(quarantine_work, quarantine_csv)
-    finally:
-        for leftover in (work, Path(f"{work}.wal"), quarantine_work):
-            leftover.unlink(missing_ok=True)
+            for leftover in (work, Path(f"{work}.wal"), quarantine_work):
+                leftover.unlink(missing_ok=True)
     order = {s.path: i for i, s in enumerate(sources)}
     results.sort(key=lambda r: order[Path(r.source)])
     return LoadReport(load_id, target, results, quarantine_csv if has_quarantine else None)
@@ -296,9 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--into", type=Path, default=None,
                         help="warehouse file to load into "
                              "(default: $POLICYCUBE_DATA or data/warehouse/policycube.duckdb)")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="if another load into the same warehouse is running, stop with exit code 1 "
+                             "instead of waiting for it to finish")
     args = parser.parse_args(argv)
     try:
-        report = load(args.paths, into=args.into)
+        report = load(args.paths, into=args.into, wait=not args.no_wait)
     except (LoadError, ParamsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

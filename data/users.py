@@ -5,6 +5,7 @@
     python -m data.users set-scope NAME [--region ..|--branch ..|--agent ..]
     python -m data.users reset-password NAME
     python -m data.users disable NAME   |   enable NAME
+    python -m data.users unlock NAME        (lift a lock after failed sign-ins)
     python -m data.users list
 
 Passwords are asked for on the terminal (or read from POLICYCUBE_PASSWORD, for scripts) and stored
@@ -31,7 +32,7 @@ from pathlib import Path
 import duckdb
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data import audit
+from data import audit, sessions
 from data.warehouse import warehouse_path
 
 # role -> the scope key that limits its rows (None: not limited by a key; see cubes/access.py)
@@ -41,6 +42,9 @@ SCOPE_TABLES = {"region": ("dim_region", "region_code"), "branch": ("dim_branch"
                 "agent": ("dim_agent", "agent_id")}
 MIN_PASSWORD = 8
 MAX_FAILURES, FAILURE_WINDOW, LOCK_TIME = 5, dt.timedelta(minutes=15), dt.timedelta(minutes=15)
+# Failed sign-ins from one address (any user names) before that address must wait: slows guessing
+# across accounts, and locking many accounts. Generous, since an office may share one address.
+ADDRESS_FAILURES, ADDRESS_WINDOW = 20, dt.timedelta(minutes=15)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -97,13 +101,24 @@ def access_db_path() -> Path:
     return Path(os.environ.get("POLICYCUBE_ACCESS_DB") or warehouse_path().with_name("policycube_access.sqlite"))
 
 
+def _owner_only(path: Path) -> None:
+    """Password hashes, sessions and the audit log: readable by the server's user alone. SQLite
+    creates the -wal and -shm files with the database file's mode, so that is the one to set; a
+    database made 0644 by an earlier version is tightened with its companions."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     path = Path(path or access_db_path())
     path.parent.mkdir(parents=True, exist_ok=True)
+    _owner_only(path)
     con = sqlite3.connect(path, timeout=15, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA busy_timeout = 15000")
-    con.executescript(SCHEMA + audit.SCHEMA)
+    con.executescript(SCHEMA + audit.SCHEMA + sessions.SCHEMA)
     return con
 
 
@@ -199,6 +214,13 @@ def set_disabled(con, username: str, disabled: bool, actor: str) -> None:
             (int(disabled),))
 
 
+def unlock(con, username: str, actor: str) -> None:
+    """Lift a lock after failed sign-ins: failures before this no longer count (sessions go on)."""
+    if get_user(con, username) is None:
+        raise UserError(f"no user {username!r}")
+    audit.record(con, actor, "user_unlocked", username)
+
+
 # --- signing in -------------------------------------------------------------------------------------
 # Checked against this when the user is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
@@ -206,10 +228,12 @@ _DUMMY_HASH = generate_password_hash("not a password of anyone")
 
 def locked_until(con: sqlite3.Connection, username: str, at: dt.datetime) -> dt.datetime | None:
     """When the lock on `username` ends: MAX_FAILURES failed sign-ins within FAILURE_WINDOW, none
-    followed by a success, lock it for LOCK_TIME after the last of them."""
+    followed by a success, an unlock or a new password, lock it for LOCK_TIME after the last of them."""
+    lifted = con.execute("SELECT max(at) FROM audit_log WHERE target = ? AND action IN ('user_unlocked', 'password_reset')",
+                         (username,)).fetchone()[0]
+    since = max((at - FAILURE_WINDOW - LOCK_TIME).isoformat(), lifted or "")
     rows = con.execute("SELECT action, at FROM audit_log WHERE actor = ? AND action IN ('login', 'login_failed') "
-                       "AND at >= ? ORDER BY id DESC LIMIT ?",
-                       (username, (at - FAILURE_WINDOW - LOCK_TIME).isoformat(), MAX_FAILURES)).fetchall()
+                       "AND at > ? ORDER BY id DESC LIMIT ?", (username, since, MAX_FAILURES)).fetchall()
     if len(rows) < MAX_FAILURES or any(action == "login" for action, _ in rows):
         return None
     last, first = dt.datetime.fromisoformat(rows[0][1]), dt.datetime.fromisoformat(rows[-1][1])
@@ -217,12 +241,28 @@ def locked_until(con: sqlite3.Connection, username: str, at: dt.datetime) -> dt.
     return until if last - first <= FAILURE_WINDOW and at < until else None
 
 
+def address_throttled(con: sqlite3.Connection, address: str | None, at: dt.datetime) -> bool:
+    """Whether `address` made ADDRESS_FAILURES failed sign-ins within ADDRESS_WINDOW."""
+    if not address:
+        return False
+    failures = con.execute("SELECT count(*) FROM audit_log WHERE address = ? AND action IN ('login_failed', 'login_locked') "
+                           "AND at >= ?", (address, (at - ADDRESS_WINDOW).isoformat())).fetchone()[0]
+    return failures >= ADDRESS_FAILURES
+
+
 def authenticate(con: sqlite3.Connection, username: str, password: str, address: str | None,
-                 demo_allowed: bool) -> tuple[User | None, str]:
-    """(the user, "ok") or (None, "failed" | "locked"); every attempt goes to the audit log."""
+                 demo_allowed: bool, known_browser: bool = False) -> tuple[User | None, str]:
+    """(the user, "ok") or (None, "failed" | "locked" | "throttled"); every attempt goes to the audit log.
+
+    A browser the user signed in with before (known_browser: callbacks/known_browser.py) passes the
+    address throttle and the account lock with the right password, so neither can be used to lock
+    a person out of their own browser; anyone else waits, or asks an administrator to unlock."""
     at = audit.now()
     username = (username or "").strip()[:100]
-    if locked_until(con, username, at):
+    if not known_browser and address_throttled(con, address, at):
+        audit.record(con, username, "login_throttled", address=address, at=at)
+        return None, "throttled"
+    if not known_browser and locked_until(con, username, at):
         audit.record(con, username, "login_locked", address=address, at=at)
         return None, "locked"
     row = con.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
@@ -233,7 +273,7 @@ def authenticate(con: sqlite3.Connection, username: str, password: str, address:
                                          else None)
     if user is None or refused:
         audit.record(con, username, "login_failed", detail=refused, address=address, at=at)
-        return None, "locked" if locked_until(con, username, at) else "failed"
+        return None, "locked" if not known_browser and locked_until(con, username, at) else "failed"
     audit.record(con, username, "login", address=address, at=at)
     return user, "ok"
 
@@ -305,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("reset-password", help="set a new password").add_argument("username")
     commands.add_parser("disable", help="refuse the user's sign-in").add_argument("username")
     commands.add_parser("enable", help="allow a disabled user again").add_argument("username")
+    commands.add_parser("unlock", help="lift the lock after failed sign-ins").add_argument("username")
     commands.add_parser("list", help="every user with role and scope")
     args = parser.parse_args(argv)
 
@@ -327,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             reset_password(con, args.username, _new_password(args.username), actor)
         elif args.command in ("disable", "enable"):
             set_disabled(con, args.username, args.command == "disable", actor)
+        elif args.command == "unlock":
+            unlock(con, args.username, actor)
         else:
             for user in list_users(con):
                 flags = " ".join(f for f, on in (("disabled", user.disabled), ("demo", user.demo)) if on)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from data.load_lock import warehouse_lock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = PROJECT_ROOT / "data" / "warehouse" / "policycube.duckdb"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -56,7 +58,9 @@ def refresh_rollups(path: Path) -> bool:
     print(f"PolicyCube: {len(stale)} rollup table(s) missing or built from older definitions "
           f"({', '.join(stale)}); rebuilding them (about a minute at demo scale)", flush=True)
     try:
-        rebuild(path)
+        # the rebuild replaces the file from a copy, as a load does: one at a time, or one is lost
+        with warehouse_lock(path):
+            rebuild(path)
     except (OSError, duckdb.Error) as error:  # e.g. a read-only folder: serve anyway, from raw rows
         print(f"PolicyCube: could not rebuild the rollups ({error}); queries they would answer read raw "
               f"rows until `python -m data.rollups` succeeds", flush=True)

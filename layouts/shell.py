@@ -10,6 +10,7 @@ from layouts.admin import is_admin
 from layouts.filter_bar import filter_bar
 from layouts.filter_state import DATE_KEYS, FILTER_KEYS
 from layouts.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from layouts.login import sign_out_control
 from layouts.pages import browser_texts, nav_pages
 
 THEME = {
@@ -42,7 +43,7 @@ def _user_area() -> list:
         dmc.Stack([dmc.Text(current_user.display_name, size="sm", fw=500, id="user-name", lh=1.1, truncate="end"),
                    dmc.Text(id="user-scope", size="xs", c="dimmed", lh=1.1, lineClamp=2)],
                   gap=0, maw=200, visibleFrom="lg"),
-        html.A(id="logout-link", href="/logout", style={"fontSize": "14px", "whiteSpace": "nowrap"}),
+        sign_out_control(current_user.csrf),
     ]
 
 

@@ -192,6 +192,64 @@ def test_sign_in_failures_lock_the_account_and_are_audited(served):
     assert users.locked_until(con, "lock-test", last_failure + users.LOCK_TIME) is None
 
 
+def attempt(client, username: str, password: str) -> int:
+    return client.post("/login", data={"username": username, "password": password}).status_code
+
+
+def from_address(served, address: str):
+    client = served.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_lock_set_by_someone_else_does_not_shut_the_user_out_of_their_own_browser(served):
+    con = users.connect()
+    users.add_user(con, "victim", "victims-password", "analyst", {}, "test")
+    own = from_address(served, "192.0.2.10")              # the browser the victim signs in with
+    assert attempt(own, "victim", "victims-password") == 302
+    assert sign_out(own).status_code == 302
+    attacker = from_address(served, "198.51.100.9")
+    for _ in range(users.MAX_FAILURES):
+        attempt(attacker, "victim", "a-guess")
+    assert attempt(attacker, "victim", "victims-password") == 429     # locked for others
+    assert attempt(from_address(served, "192.0.2.10"), "victim", "victims-password") == 429  # a new browser
+    forged = from_address(served, "192.0.2.10")
+    forged.set_cookie("policycube_known", "victim", path="/login")
+    assert attempt(forged, "victim", "victims-password") == 429
+    # the victim's own browser: the right password signs in, and lifts the lock
+    assert attempt(own, "victim", "a-wrong-password") == 401
+    assert attempt(own, "victim", "victims-password") == 302
+    assert own.get("/_dash-layout").status_code == 200
+    assert attempt(from_address(served, "192.0.2.11"), "victim", "victims-password") == 302
+
+
+def test_an_administrator_lifts_a_lock(served, capsys):
+    con = users.connect()
+    users.add_user(con, "locked-out", "right-password", "analyst", {}, "test")
+    for _ in range(users.MAX_FAILURES):
+        attempt(from_address(served, "198.51.100.20"), "locked-out", "a-guess")
+    assert attempt(from_address(served, "192.0.2.20"), "locked-out", "right-password") == 429
+    assert users.main(["unlock", "locked-out"]) == 0
+    assert attempt(from_address(served, "192.0.2.20"), "locked-out", "right-password") == 302
+    unlocked = audit.entries(con, actions=["user_unlocked"])
+    assert list(unlocked["target"]) == ["locked-out"] and unlocked["actor"].iloc[0].startswith("cli:")
+    assert users.main(["unlock", "nobody-at-all"]) == 2 and "no user 'nobody-at-all'" in capsys.readouterr().err
+
+
+def test_many_failures_from_one_address_make_it_wait_whatever_the_name(served):
+    con = users.connect()
+    users.add_user(con, "throttle-test", "right-password", "analyst", {}, "test")
+    guesser = from_address(served, "203.0.113.7")
+    for i in range(users.ADDRESS_FAILURES):        # a different name each time: no account locks
+        assert attempt(guesser, f"guess-{i}", "a-guess") == 401
+    refused = guesser.post("/login", data={"username": "throttle-test", "password": "right-password"})
+    assert refused.status_code == 429 and "此网络地址登录失败次数过多" in refused.text
+    assert users.locked_until(con, "throttle-test", audit.now()) is None       # the account is not locked
+    assert attempt(from_address(served, "203.0.113.8"), "throttle-test", "right-password") == 302
+    throttled = audit.entries(con, actions=["login_throttled"])
+    assert list(zip(throttled["actor"], throttled["address"])) == [("throttle-test", "203.0.113.7")]
+
+
 def test_session_cookie_is_httponly_samesite_and_ends(served):
     client = served.server.test_client()
     response = client.post("/login", data={"username": "demo-analyst", "password": users.DEMO_PASSWORD})
@@ -216,9 +274,109 @@ def test_logout_and_a_password_reset_end_the_session(served):
     assert client.get("/_dash-layout").status_code == 401
 
     client = sign_in(served, "reset-test", "second-password")
-    assert client.get("/logout").headers["Location"].startswith("/login")
+    assert sign_out(client).headers["Location"].startswith("/login")
     assert client.get("/_dash-layout").status_code == 401
     assert "logout" in set(audit.entries(con, actor="reset-test")["action"])
+
+
+def sign_out_token(client) -> str:
+    """The token the header's sign-out button posts, as the browser receives it in the layout."""
+    def find(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == "logout-link":
+                return node["props"]["value"]
+            return next((found for value in node.values() if (found := find(value))), None)
+        if isinstance(node, list):
+            return next((found for value in node if (found := find(value))), None)
+        return None
+
+    token = find(client.get("/_dash-layout").get_json())
+    assert token
+    return token
+
+
+def sign_out(client):
+    return client.post("/logout", data={"csrf": sign_out_token(client)})
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(served):
+    client = sign_in(served, "demo-exec")
+    copy = served.server.test_client()
+    copy.set_cookie("policycube_session", client.get_cookie("policycube_session").value)
+    assert copy.get("/_dash-layout").status_code == 200
+    assert export(copy, PREMIUM_SPEC, "table").status_code == 200
+    assert sign_out(client).status_code == 302
+    assert copy.get("/_dash-layout").status_code == 401
+    assert export(copy, PREMIUM_SPEC, "table").status_code == 401
+    assert export(copy, PREMIUM_SPEC, "records").status_code == 401
+
+
+@pytest.mark.parametrize("forged", [None, "", "not-the-token"], ids=["no-token", "empty", "wrong"])
+def test_sign_out_needs_a_post_with_the_sessions_token(served, forged):
+    client = sign_in(served, "demo-analyst")
+    # a link or another site's page: GET only shows the sign-out button, which carries the token
+    page = client.get("/logout?lang=en")
+    assert page.status_code == 200 and "Do you want to sign out?" in page.data.decode()
+    assert f'value="{sign_out_token(client)}"' in page.data.decode()
+    assert client.get("/_dash-layout").status_code == 200
+    refused = client.post("/logout", data={} if forged is None else {"csrf": forged})
+    assert refused.status_code == 403 and "退出请求无效" in refused.data.decode()
+    assert client.get("/_dash-layout").status_code == 200
+    assert sign_out(client).status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+
+
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
+def test_every_response_carries_the_security_headers(served):
+    anonymous, client = served.server.test_client(), sign_in(served, "demo-exec")
+    requests = {
+        "login page": lambda: anonymous.get("/login"),
+        "refused page": lambda: anonymous.get("/pivot"),
+        "refused callback": lambda: anonymous.post("/_dash-update-component", json={}),
+        "asset": lambda: anonymous.get("/assets/theme.css"),
+        "page": lambda: client.get("/explore"),
+        "layout": lambda: client.get("/_dash-layout"),
+        "export": lambda: export(client, PREMIUM_SPEC, "table"),
+        "records export": lambda: export(client, PREMIUM_SPEC, "records"),
+        "sign-out page": lambda: client.get("/logout"),
+    }
+    responses = {}
+    for name, ask in requests.items():
+        responses[name] = response = ask()
+        response.get_data()                        # a streamed export ends before the next request
+        assert response.status_code in (200, 302, 401), name
+        assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, name
+        policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+        assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'", name
+        # scripts: this site and Dash's inline start-up script by its hash, never any inline script
+        assert policy["script-src"].startswith("'self' 'sha256-") and "unsafe" not in policy["script-src"], name
+    for name in ("export", "records export", "layout", "page"):
+        assert responses[name].headers["Cache-Control"] == "no-store", name
+    assert "no-store" not in responses["asset"].headers.get("Cache-Control", "")
+
+
+def test_the_access_database_and_its_wal_are_for_the_owner_only(served):
+    con = users.connect()                          # open: SQLite keeps the WAL until the last one closes
+    try:
+        sign_in(served, "demo-analyst")           # writes the audit log
+        path = users.access_db_path()
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            assert file.exists() and file.stat().st_mode & 0o777 == 0o600, file
+    finally:
+        con.close()
+    fresh = path.with_name("fresh.sqlite")
+    users.connect(fresh).close()
+    assert fresh.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_access_database_made_world_readable_is_tightened(tmp_path):
+    path = tmp_path / "old.sqlite"
+    users.connect(path).close()
+    path.chmod(0o644)
+    users.connect(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("elsewhere", ["//evil.example/", "/\t/evil.example/", "https://evil.example/",

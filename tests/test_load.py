@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
+import fcntl
 import os
+import signal
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -288,7 +292,8 @@ def test_a_load_failing_midway_leaves_the_old_warehouse_intact(tmp_path, params,
         load([BAD, GBK], into=into, params=params)
     assert_same_tables(before, snapshot(into))
     assert query(into, "SELECT sum(amount) FROM fact_premium") == [(136000.0,)]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["wh.duckdb"]     # no temp or quarantine files left
+    # no temp or quarantine files left, only the (empty) lock file of data/load_lock.py
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".wh.duckdb.lock", "wh.duckdb"]
 
 
 # --- round trip of the demo warehouse --------------------------------------------------------------
@@ -362,6 +367,27 @@ def test_cli_rejects_unusable_files_with_a_clear_message(tmp_path, content, enco
     assert not (tmp_path / "wh.duckdb").exists()
 
 
+def test_cli_names_the_encoding_of_gbk_text_behind_a_utf8_mark(tmp_path):
+    # what some editors write: the UTF-8 byte-order mark, then GBK text (the issue's 锘縞ustomer_id)
+    path = tmp_path / "客户.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (GBK / "客户.csv").read_bytes())
+    done = run_cli(str(path), "--into", str(tmp_path / "wh.duckdb"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "starts with the UTF-8 mark (BOM) but line 1 is not UTF-8 text" in done.stderr
+    assert "missing" not in done.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_cli_shows_headers_read_as_gbk_when_a_file_in_another_encoding_misses_columns(tmp_path):
+    path = tmp_path / "保单.csv"
+    path.write_text("policy_id,客戶號,備註\nPL1,C1,\n", encoding="big5")      # Taiwan's encoding
+    done = run_cli(str(path), "--into", str(tmp_path / "wh.duckdb"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "required column(s) missing for fact_policy" in done.stderr
+    assert "the file is not UTF-8, so it was read as GBK, giving the headers" in done.stderr
+    assert "save it as CSV UTF-8 or GBK" in done.stderr
+
+
 def test_cli_names_a_file_it_cannot_map_to_a_table(tmp_path):
     path = tmp_path / "notes.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -374,3 +400,117 @@ def test_cli_without_arguments_prints_usage():
     done = run_cli()
     assert done.returncode == 2
     assert "usage:" in done.stderr and "FILE_OR_DIR" in done.stderr
+
+
+# --- loads at once: one at a time, nothing lost; a killed load's files removed ---------------------
+
+def start_cli(*args: str, stderr: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(stderr, "w") as err:
+        return subprocess.Popen([sys.executable, "-m", "data.load", *args], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+
+
+def wait_for(condition, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@contextmanager
+def held_lock(into: Path):
+    """The warehouse's load lock, held here as a running load would hold it."""
+    with open(into.with_name(f".{into.name}.lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def renamed_policies(folder: Path, prefix: str) -> Path:
+    """base/'s policies under new ids: rows that only this load brings."""
+    folder.mkdir()
+    rows = csv_rows(BASE / "fact_policy.csv")
+    for row in rows:
+        row["policy_id"] = prefix + row["policy_id"]
+    with open(folder / "fact_policy.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def test_two_loads_at_once_both_arrive_one_after_the_other(tmp_path):
+    into = tmp_path / "wh.duckdb"
+    assert run_cli(str(BASE), "--into", str(into)).returncode == 0
+    sources = {"gbk": GBK, "more": renamed_policies(tmp_path / "more", "X")}
+    with held_lock(into):
+        # both start while a load holds the lock: each must wait, say so, and touch nothing
+        loads = {name: start_cli(str(folder), "--into", str(into), stderr=tmp_path / f"{name}.err")
+                 for name, folder in sources.items()}
+        for name in loads:
+            wait_for(lambda: "waiting for another load" in (tmp_path / f"{name}.err").read_text(), f"{name} to wait")
+        assert all(p.poll() is None for p in loads.values())
+    # released at once, they race for the lock: the loser waits for the winner to finish
+    for name, process in loads.items():
+        out, _ = process.communicate(timeout=180)
+        assert process.returncode == 0, (tmp_path / f"{name}.err").read_text()
+    assert query(into, "SELECT policy_id FROM fact_policy ORDER BY policy_id") == [
+        ("PL1",), ("PL2",), ("PL21",), ("PL22",), ("PL3",), ("XPL1",), ("XPL2",), ("XPL3",)]
+    assert query(into, "SELECT customer_id FROM dim_customer WHERE customer_id IN ('C21', 'C22') ORDER BY 1") == [
+        ("C21",), ("C22",)]
+    logged = query(into, "SELECT DISTINCT load_id, source_file FROM load_log")
+    assert len({load_id for load_id, _ in logged}) == 3          # base/, then the two at once
+    assert {Path(f).parent for _, f in logged} == {BASE, GBK, sources["more"]}
+
+
+def test_no_wait_refuses_while_another_load_runs(tmp_path):
+    into = tmp_path / "wh.duckdb"
+    assert run_cli(str(BASE), "--into", str(into)).returncode == 0
+    before = snapshot(into)
+    with held_lock(into):
+        done = run_cli(str(GBK), "--into", str(into), "--no-wait")
+    assert done.returncode == 1
+    assert "another load into this warehouse is running" in done.stderr and "Traceback" not in done.stderr
+    assert_same_tables(before, snapshot(into))
+
+
+def test_the_next_load_removes_what_a_killed_load_left(tmp_path):
+    into = tmp_path / "wh.duckdb"
+    assert run_cli(str(BASE), "--into", str(into)).returncode == 0
+    before = snapshot(into)
+    victim = start_cli(str(GBK), "--into", str(into), stderr=tmp_path / "victim.err")
+    wait_for(lambda: any(tmp_path.glob(".wh.duckdb.*.tmp")), "the load's work copy")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    left = sorted(p.name for p in tmp_path.glob(".wh.duckdb.*"))
+    assert any(name.endswith(".tmp") for name in left), left
+    assert_same_tables(before, snapshot(into))               # the killed load changed nothing
+    done = run_cli(str(GBK), "--into", str(into))
+    assert done.returncode == 0, done.stderr
+    assert "left by an interrupted load" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".wh")) == [".wh.duckdb.lock"]
+    assert query(into, "SELECT count(*) FROM fact_policy WHERE policy_id IN ('PL21', 'PL22')") == [(2,)]
+
+
+def test_a_rollup_rebuild_waits_for_a_running_load(tmp_path):
+    """Opening a warehouse with stale rollups rebuilds them by replacing the file from a copy too
+    (data/warehouse.py refresh_rollups): while a load holds the lock, that must wait."""
+    from cubes.engine import Engine
+    from tests.test_cubes_fixtures import small_warehouse_path
+
+    into = tmp_path / "wh.duckdb"
+    into.write_bytes(small_warehouse_path().read_bytes())
+    with duckdb.connect(str(into)) as con:
+        con.execute("UPDATE rollup_meta SET fingerprint = 'old' WHERE table_name = 'rollup_policies_geo'")
+    before = into.stat().st_mtime_ns
+    script = f"from pathlib import Path; from data.warehouse import refresh_rollups; refresh_rollups(Path({str(into)!r}))"
+    with open(tmp_path / "rebuild.err", "w") as err, held_lock(into):
+        rebuild = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                   stdout=subprocess.DEVNULL, stderr=err)
+        wait_for(lambda: "waiting for another load" in (tmp_path / "rebuild.err").read_text(), "the rebuild to wait")
+        assert rebuild.poll() is None and into.stat().st_mtime_ns == before
+    assert rebuild.wait(timeout=300) == 0, (tmp_path / "rebuild.err").read_text()
+    assert Engine(into, rollups=True).stale_tables() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import console_errors, screenshot, settled, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +37,9 @@ def test_sign_in_shows_the_user_and_scope_and_sign_out_ends_the_session(served):
     assert admin_links and not admin_links[0].is_displayed()  # not an administrator
     screenshot(duo, "access_signed_in_region_en")
 
+    assert duo.find_element("#logout-link").text == "Sign out"
     duo.find_element("#logout-link").click()
-    duo.wait_for_element("#login-message")
+    duo.wait_for_text_to_equal("#login-message", "You have signed out.")
     assert "/login" in duo.driver.current_url
     duo.driver.get(duo.server.url + "/pivot")
     duo.wait_for_element("#login-form")  # the session is gone
@@ -81,3 +82,46 @@ def test_a_filter_for_another_region_shows_nothing_and_says_why(dashboard_as):
     assert "North China" in duo.find_element("#filter-notice").text
     duo.wait_for_contains_text("#explore-chart-graph", "No data for the current selection.", timeout=30)
     assert grid_rows(duo, "explore-grid") == []
+
+
+@pytest.mark.parametrize("lang, question, done", [("zh", "要退出登录吗？", "您已退出登录。"),
+                                                  ("en", "Do you want to sign out?", "You have signed out.")])
+def test_the_sign_out_address_asks_before_signing_out(dashboard, lang, question, done):
+    duo = dashboard
+    # what a link to /logout (from anywhere, another site too) leads to: a question, still signed in
+    duo.driver.get(f"{duo.server.url}/logout?lang={lang}")
+    duo.wait_for_element("#logout-submit")
+    assert question in duo.find_element("main").text
+    for width in (1280, 390):
+        screenshot(duo, f"access_sign_out_{lang}_{width}", width=width)
+    duo.driver.get(duo.server.url + "/pivot")
+    duo.wait_for_element("#user-scope")
+    duo.driver.get(f"{duo.server.url}/logout?lang={lang}")
+    duo.wait_for_element("#logout-submit").click()
+    duo.wait_for_text_to_equal("#login-message", done)
+    duo.driver.get(duo.server.url + "/pivot")
+    duo.wait_for_element("#login-form")
+
+
+# every page, as the roles that see it, under the Content-Security-Policy of callbacks/headers.py
+PAGES = {"demo-exec": ["/?lang=en", "/?lang=zh", "/explore?lang=en", "/pivot?lang=en", "/contribution?lang=en",
+                       "/agents?lang=en", "/customer?id=C00001672&lang=en", "/nowhere?lang=en"],
+         "demo-admin": ["/admin?lang=en"]}
+
+
+def test_every_page_runs_under_the_content_security_policy(served):
+    duo = served
+    duo.driver.get(duo.server.url + "/login?lang=en")
+    duo.wait_for_element("#login-form")
+    assert console_errors(duo) == []
+    for username, paths in PAGES.items():
+        sign_in(duo, username)
+        for path in paths:
+            duo.driver.get(duo.server.url + path)
+            duo._wait_for(lambda d: d.find_element(By.ID, "user-scope").text, timeout=30,
+                          msg=f"{path} did not draw its header")
+            settled(duo)
+            # a script, style, image or font the policy blocks is reported on the console
+            assert console_errors(duo) == [], path
+        duo.find_element("#logout-link").click()
+        duo.wait_for_element("#login-message")
