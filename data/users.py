@@ -111,14 +111,23 @@ def _owner_only(path: Path) -> None:
             file.chmod(0o600)
 
 
+# Access databases this process has set up: every request connects, and DDL on each would take
+# the database's write lock against every other request's sign-in check.
+_READY: set[Path] = set()
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     path = Path(path or access_db_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _owner_only(path)
+    fresh = path not in _READY or not path.exists()
+    if fresh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(path)
     con = sqlite3.connect(path, timeout=15, isolation_level=None)
-    con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA busy_timeout = 15000")
-    con.executescript(SCHEMA + audit.SCHEMA + sessions.SCHEMA)
+    if fresh:
+        con.execute("PRAGMA journal_mode = WAL")
+        con.executescript(SCHEMA + audit.SCHEMA + sessions.SCHEMA)
+        _READY.add(path)
     return con
 
 
