@@ -89,6 +89,21 @@ def displayed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+def page_table(columns: Iterable[tuple[str, str | None, Iterable]], lang: str) -> pd.DataFrame:
+    """A page's own export (beyond one query, e.g. the whale curve): (label, format, values) per
+    column, text when the format is None; headers with their unit, numbers as the writers write them."""
+    out, formats = {}, {}
+    for label, fmt, values in columns:
+        if fmt is None:
+            out[label] = list(values)
+            continue
+        header = with_unit(label, fmt, lang)
+        out[header], formats[header] = _rounded(pd.Series(list(values), dtype="float64"), fmt), fmt
+    frame = pd.DataFrame(out)
+    frame.attrs["formats"] = formats
+    return frame
+
+
 def pivot_displayed(wide: pd.DataFrame, spec: QuerySpec, lang: str) -> pd.DataFrame:
     """A pivot as shown: row labels, then one column per (column members, measure): '寿险 / 保费收入（元）'."""
     cube = cube_by_name(spec.cube)
