@@ -2,7 +2,8 @@
 CSV and Excel, the pivot's cell records) saves its file, named <view>_<kind>_<date>.<csv|xlsx>, in the
 browser's download folder, and the page stays where it was. The files hold what the page shows
 (the grid's rows, the chart's bars) and what hand-written SQL over the raw tables gives, with
-labels instead of codes, the filters line first and units in the headers."""
+labels instead of codes, the filters line first and units in the headers. An export the server
+refuses is said on the page, in its language, and no file arrives."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -215,3 +216,27 @@ def test_export_links_and_files_read_in_english(dashboard, downloads):
     _line, records = read_xlsx(downloads("#explore-export-records-xlsx"))[:2]
     assert set(records["Record type"]) == {"Premium payment"} and set(records["Channel"]) == {"Telesales"}
     still_on(dashboard, page)
+
+
+REFUSED = {"zh": "超过 Excel 单个工作表的上限", "en": "more than one Excel worksheet holds"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_refused_export_is_said_on_the_page_and_saves_no_file(dashboard, downloads, demo_warehouse, tmp_path, lang):
+    """The whole history's premium payments are more records than a worksheet holds: the Excel link
+    says so below the links, in the page's language; the CSV of the same records still downloads."""
+    page = "/explore"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?lang={lang}&{WHOLE_HISTORY}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "explore-grid")) > 1, timeout=90, msg="no explore grid")
+    payments = int(sql(demo_warehouse, "SELECT count(*) FROM fact_premium WHERE paid_date IS NOT NULL").iloc[0, 0])
+    assert payments > 1_048_574  # the oracle: more than a worksheet's rows
+    link = dashboard.find_element("#explore-export-records-xlsx")
+    dashboard._wait_for(lambda _d: "/export/" in (link.get_attribute("href") or ""), timeout=60, msg="no export link")
+    link.click()
+    dashboard.wait_for_contains_text(".export-refusal", REFUSED[lang], timeout=90)
+    notice = dashboard.find_element(".export-refusal").text
+    assert f"{payments:,}" in notice and "\n" not in notice  # the sentence for a person, not the detail
+    screenshot(dashboard, f"downloads_refused_{lang}")
+    assert not any((tmp_path / "downloads").iterdir())
+    still_on(dashboard, page)
+    assert console_errors(dashboard) == []
