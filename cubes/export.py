@@ -163,7 +163,8 @@ def csv_chunks(frames: Iterable[pd.DataFrame], first_line: str) -> Iterator[byte
 
 def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
     """Dates and flags as a person reads them (2026-01-31, True), as pandas wrote them; Arrow would
-    write times of day and true/false. A rate is written in percent, as its header says (85.3421).
+    write times of day and true/false. A rate is written in percent, as its header says (85.3421);
+    other numbers of a known format to the decimals a reader needs (money to the fen).
     Text that a spreadsheet would run as a formula is neutralised, headers too."""
     formats = frame.attrs.get("formats", {})
     out = {}
@@ -176,6 +177,8 @@ def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = values.dt.strftime("%Y-%m-%d" if only_dates else "%Y-%m-%d %H:%M:%S")
         elif pd.api.types.is_bool_dtype(values):
             out[name] = values.map({True: "True", False: "False"})
+        elif pd.api.types.is_numeric_dtype(values) and formats.get(name) in DECIMALS:
+            out[name] = _rounded(values, formats[name])  # records' sums carry float noise (370196.66000000003)
         elif pd.api.types.is_numeric_dtype(values):
             out[name] = values
         else:
