@@ -240,3 +240,48 @@ def test_a_refused_export_is_said_on_the_page_and_saves_no_file(dashboard, downl
     assert not any((tmp_path / "downloads").iterdir())
     still_on(dashboard, page)
     assert console_errors(dashboard) == []
+
+
+TIERS = """
+    SELECT CAST(c.vip_tier AS VARCHAR) AS tier, count(DISTINCT m.customer_id) AS customers, sum(m.premium) AS premium,
+           sum(m.contribution) AS contribution
+    FROM mart_customer_month m JOIN dim_customer c USING (customer_id) GROUP BY ALL
+"""
+
+
+def test_contribution_exports_hold_the_tiers_grid_and_the_whale_curve_in_their_units(dashboard, downloads,
+                                                                                      demo_warehouse):
+    """The VIP tiers' table export (CSV and Excel) holds the grid's tiers by name with the mart's sums;
+    the whale curve's Excel its shares as percentages, its last point every customer's contribution."""
+    page = "/contribution"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?{WHOLE_HISTORY}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "contribution-tiers")) > 1, timeout=90,
+                        msg="no VIP tiers grid")
+    shown = {r["tier"]: r for r in grid_rows(dashboard, "contribution-tiers")}
+    want = sql(demo_warehouse, TIERS)
+    names = dict(sql(demo_warehouse, "SELECT code, name_zh FROM dim_code WHERE kind = 'vip_tier'").itertuples(index=False))
+    want["tier"] = want["tier"].map(names)
+
+    line, table = read_csv(downloads("#contribution-tiers-export-table"))
+    assert line.startswith("筛选条件: ")
+    assert list(table.columns[:5]) == ["VIP等级", "客户数", "保费（元）", "贡献（元）", "贡献率（%）"]
+    body = table[table["VIP等级"] != "合计"].set_index("VIP等级")
+    assert set(body.index) == set(want["tier"]) and set(body.index) <= set(shown)
+    for tier, row in want.set_index("tier").iterrows():
+        assert body.loc[tier, "客户数"] == row["customers"] == shown[tier]["customers"]
+        assert body.loc[tier, "保费（元）"] == pytest.approx(row["premium"], abs=0.01)
+        assert body.loc[tier, "贡献（元）"] == pytest.approx(shown[tier]["contribution"], abs=0.01)
+        assert body.loc[tier, "贡献（元）"] == pytest.approx(row["contribution"], abs=0.01)
+        assert body.loc[tier, "贡献率（%）"] == pytest.approx(row["contribution"] / row["premium"] * 100, abs=1e-4)
+    _first, book, sheet = read_xlsx(downloads("#contribution-tiers-export-table-xlsx"))
+    assert sheet["E3"].number_format == "0.00%" and sheet["E3"].value < 1
+    assert list(book["VIP等级"]) == list(table["VIP等级"])
+
+    _first, whale, sheet = read_xlsx(downloads("#contribution-whale-export-table-xlsx"))
+    assert list(whale.columns) == ["客户占比（按贡献从高到低）（%）", "客户数", "累计贡献占总贡献（%）", "贡献（元）"]
+    assert sheet["A3"].number_format == "0.00%" and sheet["D3"].number_format == "#,##0.00"
+    last = whale.iloc[-1]
+    assert last["客户数"] == want["customers"].sum()
+    assert last["贡献（元）"] == pytest.approx(want["contribution"].sum(), abs=0.01)
+    assert last["客户占比（按贡献从高到低）（%）"] == pytest.approx(1.0) == last["累计贡献占总贡献（%）"]
+    still_on(dashboard, page)
