@@ -4,6 +4,8 @@ the KPIs the grid shows, and the total; a branch manager's file holds only their
 Checked against dim_agent, dim_branch, dim_team and fact_policy."""
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -126,3 +128,8 @@ def test_the_records_export_names_each_records_agent_by_id_branch_and_team(serve
     visits = raw.execute(VISITS, [s.start, s.end, scope]).df()
     assert sorted(got.loc[got[kind] == visit, record]) == sorted(visits["record_id"])
     assert set(got[code]) == {scope}
+    # what a record adds to the conversion counts is named as the id it is, in the CSV and the workbook
+    prospect, converted = ("拜访对象编号", "成交对象编号") if lang == "zh" else ("Prospect id", "Converted prospect id")
+    assert {prospect, converted} <= set(got.columns) and got[converted].str.fullmatch(r"C\d+|").all()
+    book = pd.read_excel(io.BytesIO(client.get(href.replace(".csv?", ".xlsx?")).data), header=1, dtype=str)
+    assert book[converted].fillna("").tolist() == got[converted].tolist()
