@@ -148,3 +148,23 @@ def test_excel_text_cells_that_look_like_formulas_get_a_quote_and_numbers_stay_n
     if "contribution" in spec["measures"]:
         negatives = [c.value for c in cells if c.data_type == "n" and c.value < 0]
         assert negatives, "B02's negative contribution, as a number"
+
+
+@pytest.mark.parametrize("dtype", [object, "string", "category"])
+def test_every_kind_of_text_column_is_neutralised_and_numbers_in_it_stay_numbers(dtype):
+    """Page exports build frames from grid rows: a text column may be pandas strings, categories or
+    Python objects with blanks; only the text that starts a formula changes."""
+    from cubes import export
+
+    values = [PAYLOADS["hyperlink"], "-12.5", "华北", None, PAYLOADS["tab"]]
+    frame = pd.DataFrame({"=Name": pd.Series(values, dtype=dtype), "Amount (CNY)": range(-1, len(values) - 1)})
+    frame.attrs["formats"] = {"Amount (CNY)": "money"}
+    text = b"".join(export.csv_chunks([frame], "Filters: none")).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1] == ["'=Name", "Amount (CNY)"]
+    cells = [r[0] for r in rows[2:]]
+    assert cells[:5] == ["'" + PAYLOADS["hyperlink"], "-12.5", "华北", "", "'" + PAYLOADS["tab"]]
+    assert [r[1] for r in rows[2:]][0] == "-1" and '\r\n"-12.5",0\r\n' in text  # Arrow quotes text only
+    sheet = openpyxl.load_workbook(export.xlsx_file([frame], "Filters: none", "t")).active
+    assert sheet["A2"].value == "'=Name" and sheet["A3"].value == "'" + PAYLOADS["hyperlink"]
+    assert sheet["A7"].value == "'" + PAYLOADS["tab"] and sheet["B3"].value == -1 and sheet["B3"].data_type == "n"
