@@ -74,7 +74,10 @@ def export(view: str, fmt: str):
         return _refuse(f"{t('export.invalid', lang)}\n{error}")
     cubes = engine()
     if fmt == "xlsx" and kind == "records" and (view, kind) not in PAGE_EXPORTS:
-        total = cubes.drill_through(spec, cell, limit=1).attrs["total_rows"]
+        try:
+            total = cubes.drill_through(spec, cell, limit=1).attrs["total_rows"]
+        except SpecError as error:  # a spec valid alone that the cube cannot answer (e.g. a level twice)
+            return _refuse(f"{t('export.invalid', lang)}\n{error}")
         if total > EXCEL_ROWS - 2:
             return _refuse(t("export.too_many_rows", lang, rows=f"{total:,}", limit=f"{EXCEL_ROWS - 2:,}"), 413)
     if request.args.get("check"):

@@ -183,3 +183,16 @@ def test_records_amounts_are_written_to_the_fen_without_float_noise(served, raw)
     want = raw.execute(CUSTOMERS).df().set_index("customer_id").loc[[r["Record id"] for r in rows]]
     for header, column in zip(headers, ("premium", "commission", "contribution")):
         assert [float(r[header] or 0) for r in rows] == pytest.approx(want[column].fillna(0).round(2).to_numpy(), abs=0.006)
+
+
+def test_a_records_workbook_the_cube_cannot_answer_is_refused_before_any_byte(served):  # noqa: F811
+    """A spec valid on its own whose drill would group a level twice: a 400 with the sentence, asked
+    first or not, never a 500."""
+    spec = {"cube": "agents", "rows": ["agent.agent", "agent.team"], "measures": ["visits"],
+            "drill": {"hierarchy": "agent", "path": ["B11010001"]}}
+    client = sign_in(served, "demo-exec")
+    asked = {"spec": json.dumps(spec), "lang": "en", "kind": "records"}
+    refused = client.get("/export/agents.xlsx", query_string=asked)
+    assert refused.status_code == 400 and refused.data.decode().startswith("This export request is not valid")
+    answer = client.get("/export/agents.xlsx", query_string={**asked, "check": "1"}).json["refused"]
+    assert answer.startswith("This export request is not valid") and "twice" in answer

@@ -285,3 +285,37 @@ def test_contribution_exports_hold_the_tiers_grid_and_the_whale_curve_in_their_u
     assert last["贡献（元）"] == pytest.approx(want["contribution"].sum(), abs=0.01)
     assert last["客户占比（按贡献从高到低）（%）"] == pytest.approx(1.0) == last["累计贡献占总贡献（%）"]
     still_on(dashboard, page)
+
+
+def test_agents_exports_hold_the_teams_league_and_its_agents_records(dashboard, downloads, demo_warehouse):
+    """A team's league downloads as the grid shows it (agent, id, branch, team, FYP, cases); its records
+    name each record's agent by id, branch and team, and hold the team's visits of the month (SQL)."""
+    team_id, branch_id = sql(demo_warehouse, "SELECT team_id, branch_id FROM dim_agent GROUP BY ALL "
+                                             "ORDER BY count(*) DESC, team_id LIMIT 1").iloc[0]
+    page = "/agents"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?{PERIOD}&branch={branch_id}&team={team_id}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "agents-grid")) > 2, timeout=120, msg="no league")
+    shown = [r for r in grid_rows(dashboard, "agents-grid") if r.get("id")]
+    assert {r["team"] for r in shown} == {shown[0]["team"]}
+
+    _line, league = read_csv(downloads("#agents-export-table"))
+    *agents, total = league.to_dict("records")
+    assert total["营销员"] == "合计"
+    assert [(a["工号"], a["营销员"], a["网点"], a["团队"]) for a in agents] == [
+        (r["id"], r["name"], r["branch"], r["team"]) for r in shown]
+    assert [a["首年保费（元）"] for a in agents] == pytest.approx([r["fyp_sold"] for r in shown], abs=0.01)
+    assert [a["件数"] for a in agents] == [r["cases"] for r in shown]
+
+    _first, records, _sheet = read_xlsx(downloads("#agents-export-records-xlsx"))
+    team = sql(demo_warehouse, "SELECT a.agent_id, b.name_zh AS branch, replace(t.name_zh, t.branch_id, '') AS team "
+                               "FROM dim_agent a JOIN dim_branch b USING (branch_id) JOIN dim_team t USING (team_id) "
+                               "WHERE a.team_id = ?", [team_id]).set_index("agent_id")
+    assert set(records["营销员工号"]) <= set(team.index)
+    assert list(records["网点"]) == list(team.loc[records["营销员工号"], "branch"])
+    assert list(records["团队"]) == list(team.loc[records["营销员工号"], "team"])
+    assert set(records["网点代码"]) == {branch_id}
+    visits = sql(demo_warehouse, "SELECT count(*) FROM fact_visit v JOIN dim_agent a USING (agent_id) "
+                                 f"WHERE a.team_id = ? AND v.visit_date BETWEEN DATE '{MONTH[0]}' AND DATE '{MONTH[1]}'",
+                 [team_id]).iloc[0, 0]
+    assert (records["记录类型"] == "拜访").sum() == visits > 0
+    still_on(dashboard, page)
