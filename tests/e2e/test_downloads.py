@@ -319,3 +319,36 @@ def test_agents_exports_hold_the_teams_league_and_its_agents_records(dashboard, 
                  [team_id]).iloc[0, 0]
     assert (records["记录类型"] == "拜访").sum() == visits > 0
     still_on(dashboard, page)
+
+
+def _chart_link(chart: str, kind: str, fmt: str = "") -> str:
+    """The CSS selector of a chart's export link (a pattern id, as Dash writes it in the page)."""
+    extra = ',"format":"xlsx"' if fmt == "xlsx" else ""
+    return f"""[id='{{"chart":"{chart}"{extra},"kind":"{kind}","role":"chart-export"}}']"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview_channel_export_writes_the_change_on_last_year_in_percent(dashboard, downloads, demo_warehouse, lang):
+    """The channel chart's table export: each channel by name with its premium, a year earlier's and
+    the relative change in %, as the header says (a change of +78.3% is 78.3, not 1), against SQL."""
+    dashboard.driver.get(f"{dashboard.server_url}/?lang={lang}&{PERIOD}")
+    dashboard.wait_for_element("#overview-channels .main-svg", timeout=60)
+    premium = """
+        SELECT CAST(p.channel_code AS VARCHAR) AS channel, sum(pr.amount) AS premium FROM fact_premium pr
+        JOIN fact_policy p USING (policy_id) WHERE pr.paid_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY ALL"""
+    now = sql(demo_warehouse, premium, MONTH).set_index("channel")["premium"]
+    before = sql(demo_warehouse, premium, ["2025-10-01", "2025-10-31"]).set_index("channel")["premium"]
+    names = dict(sql(demo_warehouse, f"SELECT CAST(channel_code AS VARCHAR), name_{lang} FROM dim_channel").itertuples(index=False))
+    headers = {"zh": ["渠道", "保费收入（元）", "保费收入（对比期，元）", "保费收入（变动，%）"],
+               "en": ["Channel", "Written premium (CNY)", "Written premium (prior, CNY)", "Written premium (change, %)"]}[lang]
+    _line, table = read_csv(downloads(_chart_link("overview-channels", "table")))
+    assert list(table.columns) == headers
+    got = table.set_index(headers[0])
+    for code, amount in now.items():
+        assert got.loc[names[code], headers[1]] == pytest.approx(amount, abs=0.01)
+        assert got.loc[names[code], headers[2]] == pytest.approx(before[code], abs=0.01)
+        assert got.loc[names[code], headers[3]] == pytest.approx((amount / before[code] - 1) * 100, abs=1e-3)
+    _first, book, sheet = read_xlsx(downloads(_chart_link("overview-channels", "table", "xlsx")))
+    assert list(book.columns) == headers and sheet["D3"].number_format == "0.00%"
+    assert book[headers[3]].to_numpy() == pytest.approx(table[headers[3]].to_numpy() / 100, abs=1e-6)
+    still_on(dashboard, "/")
