@@ -531,7 +531,9 @@ def draw_agents(query, options):
         sorted_columns(league_columns(lang), sel.sort),
         {**(options or {}), **grid_options(lang, pinnedBottomRowData=pinned_total(total, lang))},
         export_href("agents", specs["export"], lang, "league"),
-        export_href("agents", specs["export"], lang, "records"),
+        # the records behind the selection: its filters and drill path, not the league's rows (with a
+        # branch or team drilled, the three agent levels would all become the level below it)
+        export_href("agents", {**specs["export"], "rows": [], "sort": []}, lang, "records"),
         funnel_figure(funnel, lang) if funnel["lead_source"].notna().any() else empty,
         histogram_figure(league["cases"], lang) if len(league) else empty,
         compare_figure(compare, level, company, average_label(people, lang), lang) if len(compare) else empty,

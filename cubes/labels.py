@@ -78,9 +78,14 @@ RECORD_COLUMNS = {
     "customer_id": ("客户号", "Customer id"), "customer_name": ("客户名称", "Customer name"),
     "policy_id": ("保单号", "Policy id"), "agent_id": ("营销员工号", "Agent id"),
     "product_code": ("产品代码", "Product code"), "channel_code": ("渠道", "Channel"), "branch_id": ("网点代码", "Branch code"),
+    "team_id": ("团队", "Team"),
     "status": ("保单状态", "Policy status"), "lead_source": ("线索来源", "Lead source"),
     "event_type": ("服务类型", "Event type"), "service_channel": ("服务渠道", "Service channel"),
     "vip_tier": ("VIP等级", "VIP tier"), "acquisition_source": ("获客来源", "Acquisition source"),
+    # what a record adds to a distinct count, named as what it is (one column serves the count of each
+    # lead source: a measure's label would name a source the row may not have)
+    "prospect_id": ("拜访对象编号", "Prospect id"), "converted_prospect_id": ("成交对象编号", "Converted prospect id"),
+    "new_customer_id": ("新客户号", "New customer id"), "agent_day": ("营销员出勤日", "Agent and day"),
 }
 # Codes that identify something a person may look up (a product, a branch, an agent) stay beside the
 # name; the other coded columns (channel, status, ...) are fixed vocabularies, shown by label only.

@@ -3,7 +3,8 @@
 Not dmc.Anchor: Dash takes a click on one for in-app navigation, and '/export/...' is no page
 (the user saw "404"). A page's callback sets the CSV link's href; callbacks/downloads.py gives its
 Excel twin (id `excel_id(csv_id)`) the same URL with `.xlsx` and both the `download` attribute, in
-the browser. Every link id is declared here, so that each has its twin wired.
+the browser. Every link id is declared here, so that each has its twin wired. A click asks the
+server first and says a refusal on the page (layouts/assets/export_links.js).
 """
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ def export_pair(link_id, kind: str, lang: str) -> list[html.A]:
     declared = link_id.get("role") in PATTERN_LINKS if isinstance(link_id, dict) else link_id in STRING_LINKS
     if not declared:  # its Excel twin would never get an href
         raise ValueError(f"export link {link_id!r} is not declared in layouts/export_links.py")
-    return [html.A(t(f"export.{kind}", lang), id=link_id, href="#", className="export-link"),
-            html.A(t(f"export.{kind}_xlsx", lang), id=excel_id(link_id), href="#", className="export-link")]
+    # what layouts/assets/export_links.js says when the export cannot be asked for at all
+    said = {"data-failed": t("export.failed", lang), "data-signed-out": t("export.signed_out", lang)}
+    return [html.A(t(f"export.{kind}", lang), id=link_id, href="#", className="export-link", **said),
+            html.A(t(f"export.{kind}_xlsx", lang), id=excel_id(link_id), href="#", className="export-link", **said)]
 
 
 def export_links(prefix: str, lang: str, chart: bool = False, kinds: tuple[str, ...] = KINDS, **group) -> dmc.Group:

@@ -98,6 +98,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export.records_xlsx": {"zh": "⤓ 导出明细Excel", "en": "⤓ Export records (Excel)"},
     "export.invalid": {"zh": "导出请求无效：请从页面上的导出链接下载。", "en": "This export request is not valid: download from the export links on the page."},
     "export.unknown": {"zh": "没有这种导出。可用视图：{views}；类型：{kinds}。", "en": "No such export. Views: {views}; kinds: {kinds}."},
+    "export.failed": {"zh": "导出失败：请稍后重试。", "en": "The export failed: please try again later."},
+    "export.signed_out": {"zh": "登录已失效：请重新登录后再导出。", "en": "You are signed out: sign in again to export."},
     "export.too_many_rows": {"zh": "明细共 {rows} 条，超过 Excel 单个工作表的上限（{limit} 行）：请缩小筛选范围，或导出 CSV。", "en": "{rows} records are more than one Excel worksheet holds ({limit} rows): narrow the filters, or export CSV."},
     "explore.member": {"zh": "成员", "en": "Member"},
     "explore.share": {"zh": "占比", "en": "Share"},

@@ -4,6 +4,8 @@ the KPIs the grid shows, and the total; a branch manager's file holds only their
 Checked against dim_agent, dim_branch, dim_team and fact_policy."""
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -92,3 +94,42 @@ def test_the_league_export_follows_the_grids_sort(served, raw, demo_warehouse, s
         shown = values.dropna().tolist()
         assert len(shown) > 100 and shown == sorted(shown, reverse=True)
         assert values.isna().sum() == 0 or values.isna().to_numpy()[-values.isna().sum():].all()  # blanks last
+
+
+VISITS = """
+SELECT CAST(v.visit_id AS VARCHAR) AS record_id, v.agent_id, b.name_zh AS branch_zh, b.name_en AS branch_en,
+       replace(t.name_zh, t.branch_id, '') AS team_zh, t.name_en AS team_en
+FROM fact_visit v JOIN dim_agent a USING (agent_id) JOIN dim_branch b ON b.branch_id = a.branch_id
+JOIN dim_team t ON t.team_id = a.team_id
+WHERE v.visit_date BETWEEN ? AND ? AND a.branch_id LIKE ?
+"""
+RECORD_HEADERS = {"zh": ("记录类型", "记录号", "营销员", "营销员工号", "网点", "网点代码", "团队", "拜访"),
+                  "en": ("Record type", "Record id", "Agent", "Agent id", "Branch", "Branch code", "Team", "Visit")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_records_export_names_each_records_agent_by_id_branch_and_team(served, raw, demo_warehouse, lang):  # noqa: F811
+    """The page's 导出明细 (visits, sales, headcount months ...): beside the agent's name, the id, the
+    branch (name and code) and the team of dim_agent; its visits are the branch's visits of the period."""
+    client = sign_in(served, "demo-branch")
+    href = league_href(demo_warehouse, lang).replace("kind=league", "kind=records")
+    _line, rows = read_csv(client.get(href))
+    kind, record, name, ident, branch, code, team, visit = RECORD_HEADERS[lang]
+    got = pd.DataFrame(rows)
+    assert {name, ident, branch, code, team} <= set(got.columns) and len(got) > 100
+    agents = raw.execute("SELECT a.agent_id, a.name, a.branch_id, b.name_zh, b.name_en, "
+                         "replace(t.name_zh, t.branch_id, '') AS team_zh, t.name_en AS team_en FROM dim_agent a "
+                         "JOIN dim_branch b USING (branch_id) JOIN dim_team t USING (team_id)").df().set_index("agent_id")
+    want = agents.loc[got[ident]]
+    assert list(got[name]) == list(want["name"]) and list(got[code]) == list(want["branch_id"])
+    assert list(got[branch]) == list(want[f"name_{lang}"]) and list(got[team]) == list(want[f"team_{lang}"])
+    s = page_slice(default_period())
+    scope = demo_scope("demo-branch")["branch"][0]
+    visits = raw.execute(VISITS, [s.start, s.end, scope]).df()
+    assert sorted(got.loc[got[kind] == visit, record]) == sorted(visits["record_id"])
+    assert set(got[code]) == {scope}
+    # what a record adds to the conversion counts is named as the id it is, in the CSV and the workbook
+    prospect, converted = ("拜访对象编号", "成交对象编号") if lang == "zh" else ("Prospect id", "Converted prospect id")
+    assert {prospect, converted} <= set(got.columns) and got[converted].str.fullmatch(r"C\d+|").all()
+    book = pd.read_excel(io.BytesIO(client.get(href.replace(".csv?", ".xlsx?")).data), header=1, dtype=str)
+    assert book[converted].fillna("").tolist() == got[converted].tolist()

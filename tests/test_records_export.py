@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import duckdb
 import pandas as pd
@@ -150,3 +151,48 @@ def test_a_records_workbook_beyond_a_worksheet_is_refused_in_the_users_language(
     assert len(pd.read_excel(io.BytesIO(sent.data), header=1)) == count
     csv = client.get("/export/pivot.csv", query_string=asked)
     assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    # the page's question before the download (layouts/assets/export_links.js): the same refusal, answered
+    monkeypatch.setattr(callbacks.downloads, "EXCEL_ROWS", count + 1)
+    asked_first = client.get("/export/pivot.xlsx", query_string={**asked, "check": "1"})
+    assert asked_first.status_code == 200 and asked_first.json == {"refused": refused.data.decode().rstrip("\n")}
+    monkeypatch.setattr(callbacks.downloads, "EXCEL_ROWS", count + 2)
+    assert client.get("/export/pivot.xlsx", query_string={**asked, "check": "1"}).json == {"refused": None}
+    bad = client.get("/export/pivot.csv", query_string={**asked, "spec": "{", "check": "1"}).json["refused"]
+    assert bad.startswith("导出请求无效")  # the sentence in the asked language, then the detail
+
+
+CUSTOMERS = """
+SELECT customer_id, sum(premium) AS premium, sum(commission) AS commission, sum(contribution) AS contribution
+FROM mart_customer_month m
+WHERE m.month BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'
+GROUP BY customer_id
+"""
+
+
+def test_records_amounts_are_written_to_the_fen_without_float_noise(served, raw):  # noqa: F811
+    """A customer's contribution records sum monthly accruals (370196.66000000003 from the engine):
+    the CSV writes yuan with at most two decimals, equal to the mart's sums rounded."""
+    spec = {"cube": "contribution", "measures": ["premium", "commission", "contribution"],
+            "filters": [{"dim": "time.month", "op": "between", "values": MONTHS},
+                        {"dim": "geography.region", "op": "in", "values": ["north"]}]}
+    _line, rows = read_csv(export(sign_in(served, "demo-exec"), spec, "records", view="contribution"))
+    headers = ["Premium (CNY)", "Commission (CNY)", "Contribution (CNY)"]
+    assert len(rows) > 100
+    cells = [r[h] for r in rows for h in headers if r[h] != ""]
+    assert all(re.fullmatch(r"-?\d+(\.\d{1,2})?", c) for c in cells), [c for c in cells if "." in c][:5]
+    want = raw.execute(CUSTOMERS).df().set_index("customer_id").loc[[r["Record id"] for r in rows]]
+    for header, column in zip(headers, ("premium", "commission", "contribution")):
+        assert [float(r[header] or 0) for r in rows] == pytest.approx(want[column].fillna(0).round(2).to_numpy(), abs=0.006)
+
+
+def test_a_records_workbook_the_cube_cannot_answer_is_refused_before_any_byte(served):  # noqa: F811
+    """A spec valid on its own whose drill would group a level twice: a 400 with the sentence, asked
+    first or not, never a 500."""
+    spec = {"cube": "agents", "rows": ["agent.agent", "agent.team"], "measures": ["visits"],
+            "drill": {"hierarchy": "agent", "path": ["B11010001"]}}
+    client = sign_in(served, "demo-exec")
+    asked = {"spec": json.dumps(spec), "lang": "en", "kind": "records"}
+    refused = client.get("/export/agents.xlsx", query_string=asked)
+    assert refused.status_code == 400 and refused.data.decode().startswith("This export request is not valid")
+    answer = client.get("/export/agents.xlsx", query_string={**asked, "check": "1"}).json["refused"]
+    assert answer.startswith("This export request is not valid") and "twice" in answer

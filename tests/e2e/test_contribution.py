@@ -90,7 +90,7 @@ def test_whale_share_and_loss_making_export_equal_the_raw_tables(dashboard, down
     assert list(exported["客户号"]) == list(expected["customer_id"])
     reasons = {r: t(f"contribution.reason.{r}", "zh") for r in expected["reason"].unique()}
     assert list(exported["主要原因"]) == [reasons[r] for r in expected["reason"]]
-    assert exported["贡献"].to_numpy() == pytest.approx(expected["contribution"].round(2).to_numpy(), abs=0.011)
+    assert exported["贡献（元）"].to_numpy() == pytest.approx(expected["contribution"].round(2).to_numpy(), abs=0.011)
     _grid_rows(dashboard, "contribution-policy")   # the last view to arrive: then the page is whole
     screenshot(dashboard, "contribution_zh")
     assert console_errors(dashboard) == []

@@ -2,7 +2,8 @@
 CSV and Excel, the pivot's cell records) saves its file, named <view>_<kind>_<date>.<csv|xlsx>, in the
 browser's download folder, and the page stays where it was. The files hold what the page shows
 (the grid's rows, the chart's bars) and what hand-written SQL over the raw tables gives, with
-labels instead of codes, the filters line first and units in the headers."""
+labels instead of codes, the filters line first and units in the headers. An export the server
+refuses is said on the page, in its language, and no file arrives."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -215,3 +216,139 @@ def test_export_links_and_files_read_in_english(dashboard, downloads):
     _line, records = read_xlsx(downloads("#explore-export-records-xlsx"))[:2]
     assert set(records["Record type"]) == {"Premium payment"} and set(records["Channel"]) == {"Telesales"}
     still_on(dashboard, page)
+
+
+REFUSED = {"zh": "超过 Excel 单个工作表的上限", "en": "more than one Excel worksheet holds"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_refused_export_is_said_on_the_page_and_saves_no_file(dashboard, downloads, demo_warehouse, tmp_path, lang):
+    """The whole history's premium payments are more records than a worksheet holds: the Excel link
+    says so below the links, in the page's language; the CSV of the same records still downloads."""
+    page = "/explore"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?lang={lang}&{WHOLE_HISTORY}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "explore-grid")) > 1, timeout=90, msg="no explore grid")
+    payments = int(sql(demo_warehouse, "SELECT count(*) FROM fact_premium WHERE paid_date IS NOT NULL").iloc[0, 0])
+    assert payments > 1_048_574  # the oracle: more than a worksheet's rows
+    link = dashboard.find_element("#explore-export-records-xlsx")
+    dashboard._wait_for(lambda _d: "/export/" in (link.get_attribute("href") or ""), timeout=60, msg="no export link")
+    link.click()
+    dashboard.wait_for_contains_text(".export-refusal", REFUSED[lang], timeout=90)
+    notice = dashboard.find_element(".export-refusal").text
+    assert f"{payments:,}" in notice and "\n" not in notice  # the sentence for a person, not the detail
+    screenshot(dashboard, f"downloads_refused_{lang}")
+    assert not any((tmp_path / "downloads").iterdir())
+    still_on(dashboard, page)
+    assert console_errors(dashboard) == []
+
+
+TIERS = """
+    SELECT CAST(c.vip_tier AS VARCHAR) AS tier, count(DISTINCT m.customer_id) AS customers, sum(m.premium) AS premium,
+           sum(m.contribution) AS contribution
+    FROM mart_customer_month m JOIN dim_customer c USING (customer_id) GROUP BY ALL
+"""
+
+
+def test_contribution_exports_hold_the_tiers_grid_and_the_whale_curve_in_their_units(dashboard, downloads,
+                                                                                      demo_warehouse):
+    """The VIP tiers' table export (CSV and Excel) holds the grid's tiers by name with the mart's sums;
+    the whale curve's Excel its shares as percentages, its last point every customer's contribution."""
+    page = "/contribution"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?{WHOLE_HISTORY}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "contribution-tiers")) > 1, timeout=90,
+                        msg="no VIP tiers grid")
+    shown = {r["tier"]: r for r in grid_rows(dashboard, "contribution-tiers")}
+    want = sql(demo_warehouse, TIERS)
+    names = dict(sql(demo_warehouse, "SELECT code, name_zh FROM dim_code WHERE kind = 'vip_tier'").itertuples(index=False))
+    want["tier"] = want["tier"].map(names)
+
+    line, table = read_csv(downloads("#contribution-tiers-export-table"))
+    assert line.startswith("筛选条件: ")
+    assert list(table.columns[:5]) == ["VIP等级", "客户数", "保费（元）", "贡献（元）", "贡献率（%）"]
+    body = table[table["VIP等级"] != "合计"].set_index("VIP等级")
+    assert set(body.index) == set(want["tier"]) and set(body.index) <= set(shown)
+    for tier, row in want.set_index("tier").iterrows():
+        assert body.loc[tier, "客户数"] == row["customers"] == shown[tier]["customers"]
+        assert body.loc[tier, "保费（元）"] == pytest.approx(row["premium"], abs=0.01)
+        assert body.loc[tier, "贡献（元）"] == pytest.approx(shown[tier]["contribution"], abs=0.01)
+        assert body.loc[tier, "贡献（元）"] == pytest.approx(row["contribution"], abs=0.01)
+        assert body.loc[tier, "贡献率（%）"] == pytest.approx(row["contribution"] / row["premium"] * 100, abs=1e-4)
+    _first, book, sheet = read_xlsx(downloads("#contribution-tiers-export-table-xlsx"))
+    assert sheet["E3"].number_format == "0.00%" and sheet["E3"].value < 1
+    assert list(book["VIP等级"]) == list(table["VIP等级"])
+
+    _first, whale, sheet = read_xlsx(downloads("#contribution-whale-export-table-xlsx"))
+    assert list(whale.columns) == ["客户占比（按贡献从高到低）（%）", "客户数", "累计贡献占总贡献（%）", "贡献（元）"]
+    assert sheet["A3"].number_format == "0.00%" and sheet["D3"].number_format == "#,##0.00"
+    last = whale.iloc[-1]
+    assert last["客户数"] == want["customers"].sum()
+    assert last["贡献（元）"] == pytest.approx(want["contribution"].sum(), abs=0.01)
+    assert last["客户占比（按贡献从高到低）（%）"] == pytest.approx(1.0) == last["累计贡献占总贡献（%）"]
+    still_on(dashboard, page)
+
+
+def test_agents_exports_hold_the_teams_league_and_its_agents_records(dashboard, downloads, demo_warehouse):
+    """A team's league downloads as the grid shows it (agent, id, branch, team, FYP, cases); its records
+    name each record's agent by id, branch and team, and hold the team's visits of the month (SQL)."""
+    team_id, branch_id = sql(demo_warehouse, "SELECT team_id, branch_id FROM dim_agent GROUP BY ALL "
+                                             "ORDER BY count(*) DESC, team_id LIMIT 1").iloc[0]
+    page = "/agents"
+    dashboard.driver.get(f"{dashboard.server_url}{page}?{PERIOD}&branch={branch_id}&team={team_id}")
+    dashboard._wait_for(lambda _d: len(grid_rows(dashboard, "agents-grid")) > 2, timeout=120, msg="no league")
+    shown = [r for r in grid_rows(dashboard, "agents-grid") if r.get("id")]
+    assert {r["team"] for r in shown} == {shown[0]["team"]}
+
+    _line, league = read_csv(downloads("#agents-export-table"))
+    *agents, total = league.to_dict("records")
+    assert total["营销员"] == "合计"
+    assert [(a["工号"], a["营销员"], a["网点"], a["团队"]) for a in agents] == [
+        (r["id"], r["name"], r["branch"], r["team"]) for r in shown]
+    assert [a["首年保费（元）"] for a in agents] == pytest.approx([r["fyp_sold"] for r in shown], abs=0.01)
+    assert [a["件数"] for a in agents] == [r["cases"] for r in shown]
+
+    _first, records, _sheet = read_xlsx(downloads("#agents-export-records-xlsx"))
+    team = sql(demo_warehouse, "SELECT a.agent_id, b.name_zh AS branch, replace(t.name_zh, t.branch_id, '') AS team "
+                               "FROM dim_agent a JOIN dim_branch b USING (branch_id) JOIN dim_team t USING (team_id) "
+                               "WHERE a.team_id = ?", [team_id]).set_index("agent_id")
+    assert set(records["营销员工号"]) <= set(team.index)
+    assert list(records["网点"]) == list(team.loc[records["营销员工号"], "branch"])
+    assert list(records["团队"]) == list(team.loc[records["营销员工号"], "team"])
+    assert set(records["网点代码"]) == {branch_id}
+    visits = sql(demo_warehouse, "SELECT count(*) FROM fact_visit v JOIN dim_agent a USING (agent_id) "
+                                 f"WHERE a.team_id = ? AND v.visit_date BETWEEN DATE '{MONTH[0]}' AND DATE '{MONTH[1]}'",
+                 [team_id]).iloc[0, 0]
+    assert (records["记录类型"] == "拜访").sum() == visits > 0
+    still_on(dashboard, page)
+
+
+def _chart_link(chart: str, kind: str, fmt: str = "") -> str:
+    """The CSS selector of a chart's export link (a pattern id, as Dash writes it in the page)."""
+    extra = ',"format":"xlsx"' if fmt == "xlsx" else ""
+    return f"""[id='{{"chart":"{chart}"{extra},"kind":"{kind}","role":"chart-export"}}']"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview_channel_export_writes_the_change_on_last_year_in_percent(dashboard, downloads, demo_warehouse, lang):
+    """The channel chart's table export: each channel by name with its premium, a year earlier's and
+    the relative change in %, as the header says (a change of +78.3% is 78.3, not 1), against SQL."""
+    dashboard.driver.get(f"{dashboard.server_url}/?lang={lang}&{PERIOD}")
+    dashboard.wait_for_element("#overview-channels .main-svg", timeout=60)
+    premium = """
+        SELECT CAST(p.channel_code AS VARCHAR) AS channel, sum(pr.amount) AS premium FROM fact_premium pr
+        JOIN fact_policy p USING (policy_id) WHERE pr.paid_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY ALL"""
+    now = sql(demo_warehouse, premium, MONTH).set_index("channel")["premium"]
+    before = sql(demo_warehouse, premium, ["2025-10-01", "2025-10-31"]).set_index("channel")["premium"]
+    names = dict(sql(demo_warehouse, f"SELECT CAST(channel_code AS VARCHAR), name_{lang} FROM dim_channel").itertuples(index=False))
+    headers = {"zh": ["渠道", "保费收入（元）", "保费收入（对比期，元）", "保费收入（变动，%）"],
+               "en": ["Channel", "Written premium (CNY)", "Written premium (prior, CNY)", "Written premium (change, %)"]}[lang]
+    _line, table = read_csv(downloads(_chart_link("overview-channels", "table")))
+    assert list(table.columns) == headers
+    got = table.set_index(headers[0])
+    for code, amount in now.items():
+        assert got.loc[names[code], headers[1]] == pytest.approx(amount, abs=0.01)
+        assert got.loc[names[code], headers[2]] == pytest.approx(before[code], abs=0.01)
+        assert got.loc[names[code], headers[3]] == pytest.approx((amount / before[code] - 1) * 100, abs=1e-3)
+    _first, book, sheet = read_xlsx(downloads(_chart_link("overview-channels", "table", "xlsx")))
+    assert list(book.columns) == headers and sheet["D3"].number_format == "0.00%"
+    assert book[headers[3]].to_numpy() == pytest.approx(table[headers[3]].to_numpy() / 100, abs=1e-6)
+    still_on(dashboard, "/")
