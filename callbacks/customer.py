@@ -121,6 +121,11 @@ def _text_column(field: str, header_key: str, lang: str, **extra) -> dict:
     return {"field": field, "headerName": t(header_key, lang), "minWidth": 120, **extra}
 
 
+def _date_column(field: str, header_key: str, lang: str) -> dict:
+    """A day, shown as text (2026-05-21) and exported as a date."""
+    return _text_column(field, header_key, lang, context={"format": "date"})
+
+
 # AG Grid's quartz theme: a 14 px font, 16 px padding each side of a cell, and room for the sort and
 # resize marks in a header
 CELL_PADDING, HEADER_MARKS = 36, 22
@@ -169,9 +174,9 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
     policies = [
         _text_column("policy_id", "customer.col.policy_id", lang, pinned="left"), _text_column("product", "customer.col.product", lang, minWidth=200, tooltipField="product"),
         _text_column("channel_label", "customer.col.channel", lang), _text_column("agent", "customer.col.agent", lang, minWidth=170),
-        _text_column("issue_date", "customer.col.issue_date", lang), _text_column("status_label", "customer.col.status", lang,
+        _date_column("issue_date", "customer.col.issue_date", lang), _text_column("status_label", "customer.col.status", lang,
                                                                           cellStyle=_red_when("status", "lapsed")),
-        _text_column("status_date", "customer.col.status_date", lang),
+        _date_column("status_date", "customer.col.status_date", lang),
         number_column("sum_assured", _amount_title("customer.col.sum_assured", lang), "money"),
         number_column("annual_premium", _amount_title("customer.col.annual_premium", lang), "float"),
         number_column("single_premium", _amount_title("customer.col.single_premium", lang), "float"),
@@ -181,8 +186,8 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         kind_label=record.premiums["kind"].map(lambda k: t(f"customer.kind.{k}", lang)),
         state_label=record.premiums["state"].map(lambda s: t(f"customer.{s}", lang)))
     premiums = [
-        _text_column("policy_id", "customer.col.policy_id", lang), _text_column("due_date", "customer.col.due_date", lang),
-        _text_column("paid_date", "customer.col.paid_date", lang), number_column("amount", _amount_title("customer.col.amount", lang), "float"),
+        _text_column("policy_id", "customer.col.policy_id", lang), _date_column("due_date", "customer.col.due_date", lang),
+        _date_column("paid_date", "customer.col.paid_date", lang), number_column("amount", _amount_title("customer.col.amount", lang), "float"),
         number_column("policy_year", t("customer.col.policy_year", lang), "int"), _text_column("kind_label", "customer.col.kind", lang),
         _text_column("state_label", "customer.col.state", lang, cellStyle=_red_when("state", "missed")),
     ]
@@ -190,7 +195,7 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         decision_label=labels.of(record.claims, "decision", "claim_decision"))
     claims = [
         _text_column("claim_id", "customer.col.claim_id", lang), _text_column("policy_id", "customer.col.policy_id", lang),
-        _text_column("report_date", "customer.col.report_date", lang), _text_column("decision_date", "customer.col.decision_date", lang),
+        _date_column("report_date", "customer.col.report_date", lang), _date_column("decision_date", "customer.col.decision_date", lang),
         number_column("amount_claimed", _amount_title("customer.col.amount_claimed", lang), "float"),
         number_column("amount_paid", _amount_title("customer.col.amount_paid", lang), "float"),
         _text_column("decision_label", "customer.col.decision", lang, cellStyle=_red_when("decision", "declined")),
@@ -200,8 +205,8 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         decision_label=labels.of(record.underwriting, "decision", "uw_decision"))
     underwriting = [
         _text_column("application_id", "customer.col.application_id", lang), _text_column("product", "customer.col.product", lang, minWidth=200, tooltipField="product"),
-        _text_column("channel_label", "customer.col.channel", lang), _text_column("application_date", "customer.col.application_date", lang),
-        _text_column("decision_date", "customer.col.decision_date", lang),
+        _text_column("channel_label", "customer.col.channel", lang), _date_column("application_date", "customer.col.application_date", lang),
+        _date_column("decision_date", "customer.col.decision_date", lang),
         _text_column("decision_label", "customer.col.decision", lang, cellStyle=_red_when("decision", "declined")),
         _text_column("policy_id", "customer.col.policy_id", lang),
     ]
@@ -209,7 +214,7 @@ def _grids(record: CustomerRecord, labels: CodeNames) -> dict[str, tuple[list, l
         agent=_agent(record.visits), source_label=labels.of(record.visits, "lead_source", "lead_source"),
         outcome_label=labels.of(record.visits, "outcome", "visit_outcome"))
     visits = [
-        _text_column("visit_date", "customer.col.visit_date", lang), _text_column("agent", "customer.col.agent", lang, minWidth=170),
+        _date_column("visit_date", "customer.col.visit_date", lang), _text_column("agent", "customer.col.agent", lang, minWidth=170),
         number_column("minutes", t("customer.col.minutes", lang), "int"), _text_column("source_label", "customer.col.lead_source", lang),
         _text_column("outcome_label", "customer.col.outcome", lang), _text_column("policy_id", "customer.col.policy_id", lang),
     ]
@@ -462,7 +467,12 @@ def _grid_export(grid: str):
             return pd.DataFrame()
         rows, columns = _grids(record, CodeNames(lang))[grid]
         frame = pd.DataFrame(rows, columns=[column["field"] for column in columns])
-        return frame.rename(columns={column["field"]: column["headerName"] for column in columns})
+        formats = {column["headerName"]: column.get("context", {}).get("format") for column in columns}
+        frame = frame.rename(columns={column["field"]: column["headerName"] for column in columns})
+        for name in (name for name, fmt in formats.items() if fmt == "date"):
+            frame[name] = pd.to_datetime(frame[name])
+        frame.attrs["formats"] = {name: fmt for name, fmt in formats.items() if fmt not in (None, "date")}
+        return frame
     return build
 
 

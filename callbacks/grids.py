@@ -27,7 +27,8 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
     return {"field": field, "headerName": header, "type": "rightAligned", "cellDataType": "number",
             "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
             "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
-            **extra}
+            # AG Grid keeps a column's context for the application: an export of the grid writes the format
+            "context": {"format": fmt}, **extra}
 
 
 # --- sort state in the URL (layouts/grid_sort.py) -----------------------------------------------

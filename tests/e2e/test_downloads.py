@@ -352,3 +352,23 @@ def test_overview_channel_export_writes_the_change_on_last_year_in_percent(dashb
     assert list(book.columns) == headers and sheet["D3"].number_format == "0.00%"
     assert book[headers[3]].to_numpy() == pytest.approx(table[headers[3]].to_numpy() / 100, abs=1e-6)
     still_on(dashboard, "/")
+
+
+def test_a_customers_workbook_holds_dates_and_amounts_in_the_grids_formats(dashboard, downloads, demo_warehouse):
+    """The premium instalments grid as Excel: due and paid days are dates, amounts numbers in the
+    grid's two decimals, the same instalments the grid shows."""
+    customer = "C00001672"
+    dashboard.driver.get(f"{dashboard.server_url}/customer?id={customer}&{WHOLE_HISTORY}")
+    dashboard.wait_for_element("#customer-content .ag-row", timeout=60)
+    link = next(a for a in dashboard.driver.find_elements("css selector", "a.export-link")
+                if "kind=premiums" in (a.get_attribute("href") or "") and ".xlsx?" in a.get_attribute("href"))
+    _line, book, sheet = read_xlsx(downloads(link))
+    header = [cell.value for cell in sheet[2]]
+    due, amount = header.index("应缴日") + 1, header.index("金额（元）") + 1
+    first = 3
+    assert isinstance(sheet.cell(first, due).value, dt.datetime) and sheet.cell(first, due).number_format == "yyyy-mm-dd"
+    assert sheet.cell(first, amount).number_format == "#,##0.00"
+    want = sql(demo_warehouse, """SELECT due_date, amount FROM fact_premium JOIN fact_policy USING (policy_id)
+                                  WHERE customer_id = ? ORDER BY due_date""", [customer])
+    got = sorted(zip(book["应缴日"].dt.date, book["金额（元）"].round(2)))
+    assert got == sorted(zip(pd.to_datetime(want["due_date"]).dt.date, want["amount"].round(2)))
