@@ -219,7 +219,8 @@ def policy_grid(policy: pd.DataFrame, channel_names: dict, lang: str) -> tuple[l
 
 
 LOSS_COLUMNS = (("contribution", "money"), ("premium", "money"), ("claims_paid", "money"), ("commission", "money"),
-                ("acquisition_cost", "money"), ("cost_to_serve", "money"), ("investment_spread", "money"),
+                ("acquisition_cost", "money"), ("cost_to_serve", "money"), ("reserve_increase", "money"),
+                ("investment_spread", "money"),
                 ("excess", "money"))
 
 

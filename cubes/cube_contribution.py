@@ -22,7 +22,7 @@ from cubes.rules import Rules
 from cubes.sources import CUSTOMER, CUSTOMER_COLUMNS, GEOGRAPHY, as_of_cte
 
 MART_MEASURES = ("premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
-                 "acquisition_cost", "cost_to_serve", "investment_spread", "contribution",
+                 "acquisition_cost", "cost_to_serve", "reserve_increase", "investment_spread", "contribution",
                  "service_events", "complaints")
 ACCRUALS = ("investment_spread",)  # monthly amounts in mart_customer_month only, split by days kept
 TOP_SHARES = (10, 20, 30)
@@ -105,6 +105,7 @@ def contribution_cube(rules: Rules) -> Cube:
             sum_of("commission", "commission", "佣金", "Commission"),
             sum_of("acquisition_cost", "acquisition_cost", "获客成本", "Acquisition cost"),
             sum_of("cost_to_serve", "cost_to_serve", "服务成本", "Cost to serve"),
+            sum_of("reserve_increase", "reserve_increase", "提取准备金", "Increase in reserves"),
             sum_of("investment_spread", "investment_spread", "利差", "Investment spread"),
             sum_of("contribution", "contribution", "贡献", "Contribution"),
             ratio_of("contribution_margin", "contribution", "premium", "贡献率", "Contribution margin"),
