@@ -299,7 +299,7 @@ def test_mart_is_the_same_when_summed_in_batches(con, monkeypatch):
 @pytest.mark.parametrize("old, new, message", [
     ("work_month_cutoff_day = 25", "work_month_cutoff_day = 40", "work_month_cutoff_day"),
     ('as_of_date = "2026-10-31"', 'as_of_date = "someday"', "as_of_date"),
-    ("agency = 900.0", "", "acquisition_cost.agency"),
+    ("agency = 600.0", "", "acquisition_cost.agency"),
     ("total_premium = 100000.0", "lifetime_value = 1.0", "unknown metric"),
     ("grace_days = 60", 'grace_days = "sixty"', "grace_days"),
 ])
