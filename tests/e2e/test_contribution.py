@@ -175,9 +175,10 @@ def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_wa
     assert 3 <= len(labels) <= provinces   # the biggest provinces are named; the rest on hover
     contribution, cost = _sql(demo_warehouse, "SELECT sum(contribution) / count(DISTINCT customer_id), "
                                               "sum(cost_to_serve) / count(DISTINCT customer_id) FROM mart_customer_month").iloc[0]
-    assert 1e4 <= contribution < 1e8 and cost < 1e4   # per customer: 万元 and 元
+    assert 1e3 <= contribution < 1e8 and cost < 1e4   # per customer: thousands of 元 (万元 from 10,000) and 元
+    written = f"{contribution / 1e4:,.2f}万元" if contribution >= 1e4 else f"{contribution:,.0f}元"
     assert dashboard.find_element("#contribution-quadrant-averages").text == (
-        f"公司平均：人均贡献 {contribution / 1e4:,.2f}万元，人均服务成本 {cost:,.0f}元。")
+        f"公司平均：人均贡献 {written}，人均服务成本 {cost:,.0f}元。")
     waterfall = _boxes(dashboard, "#contribution-waterfall .bartext") + _boxes(dashboard, "#contribution-waterfall .ytick text")
     assert len(waterfall) == 16 and _overlaps(waterfall) == []   # eight steps, each a name and an amount
     ticks = [b["text"] for b in _boxes(dashboard, "#contribution-whale .xtick text")]
