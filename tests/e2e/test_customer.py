@@ -25,9 +25,12 @@ KNOWN_CUSTOMER = f"""
     missed AS (SELECT DISTINCT p.customer_id FROM fact_premium f JOIN fact_policy p USING (policy_id)
                WHERE f.paid_date IS NULL AND f.due_date + {GRACE_DAYS} < DATE '{AS_OF}'),
     served AS (SELECT customer_id FROM fact_service_event GROUP BY 1 HAVING count(*) >= 3),
-    visited AS (SELECT DISTINCT customer_id FROM fact_visit WHERE customer_id IS NOT NULL)
+    visited AS (SELECT DISTINCT customer_id FROM fact_visit WHERE customer_id IS NOT NULL),
+    -- the premium chart's legend is read: first-year and renewal premium both paid
+    renewed AS (SELECT DISTINCT p.customer_id FROM fact_premium f JOIN fact_policy p USING (policy_id)
+                WHERE f.policy_year >= 2 AND f.paid_date IS NOT NULL AND p.payment_frequency <> 'single')
     SELECT customer_id FROM pol JOIN claimed USING (customer_id) JOIN missed USING (customer_id)
-    JOIN served USING (customer_id) JOIN visited USING (customer_id)
+    JOIN served USING (customer_id) JOIN visited USING (customer_id) JOIN renewed USING (customer_id)
     ORDER BY customer_id LIMIT 1"""
 
 
