@@ -103,9 +103,22 @@ def waterfall_figure(row: pd.Series, lang: str) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title=numbers.titled(t("contribution.waterfall.amount", lang), unit, lang),
-                     tickformat=charts.MONEY_TICKS)
+                     tickformat=charts.MONEY_TICKS, autorangeoptions={"include": _room_left(steps, divisor)})
     fig.update_layout(showlegend=False)
     return fig
+
+
+TEXT_ROOM = 0.3   # of the axis span: what an amount written beside a bar needs on a phone
+
+
+def _room_left(steps: list[tuple[str, float]], divisor: float) -> list[float]:
+    """A narrow cost step ending near the axis's left end writes its amount to its left, over the part
+    names (the reserve leaves the spread there): the axis then reaches TEXT_ROOM further left."""
+    ends = [sum(v for _, v in steps[: i + 1]) / divisor for i in range(len(steps))]
+    low, high = min(0.0, *ends), max(0.0, *ends)
+    room = TEXT_ROOM * (high - low)
+    crowded = any(v < 0 and -v / divisor < room and end - low < room for (_, v), end in zip(steps, ends))
+    return [low - room] if crowded else []
 
 
 def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
@@ -219,7 +232,8 @@ def policy_grid(policy: pd.DataFrame, channel_names: dict, lang: str) -> tuple[l
 
 
 LOSS_COLUMNS = (("contribution", "money"), ("premium", "money"), ("claims_paid", "money"), ("commission", "money"),
-                ("acquisition_cost", "money"), ("cost_to_serve", "money"), ("investment_spread", "money"),
+                ("acquisition_cost", "money"), ("cost_to_serve", "money"), ("reserve_increase", "money"),
+                ("investment_spread", "money"),
                 ("excess", "money"))
 
 

@@ -1,6 +1,7 @@
 """Contribution and cost to serve: the analysis behind the page, as plain pandas over engine answers.
 
-    waterfall_steps(row)               premium − claims − commission − acquisition − cost to serve + spread
+    waterfall_steps(row)               premium − claims − commission − acquisition − cost to serve
+                                       − increase in reserves + spread
     whale_summary(totals)              top 20 % / 30 % shares, the peak and what the loss-making tail gives back
     quadrant(frame, level)             contribution and cost to serve per customer of each member, against
                                        the company averages (company total / company customers)
@@ -19,7 +20,7 @@ import pandas as pd
 
 # The contribution identity of DOMAIN.md, in the order a waterfall reads it, with each part's sign.
 WATERFALL_PARTS = (("premium", 1), ("claims", -1), ("commission", -1), ("acquisition_cost", -1),
-                   ("cost_to_serve", -1), ("investment_spread", 1))
+                   ("cost_to_serve", -1), ("reserve_increase", -1), ("investment_spread", 1))
 WATERFALL_MEASURES = tuple(name for name, _sign in WATERFALL_PARTS) + ("contribution",)
 
 
@@ -107,7 +108,8 @@ def quadrant(frame: pd.DataFrame, level: str) -> Quadrant:
 
 # --- loss-making customers -------------------------------------------------------------------------
 # The list and each customer's main reason come from one query (contribution_queries.loss_makers).
-REASONS = ("high_claims", "high_service_cost", "early_lapse", "acquisition_unrecovered", "negative_spread")
+REASONS = ("high_claims", "high_service_cost", "early_lapse", "acquisition_unrecovered", "reserve_not_covered",
+           "negative_spread")
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,19 @@ def vip_tiers(engine, filters: list[dict]) -> pd.DataFrame:
 # the drain furthest above it is the main reason, ties going to the earlier drain. Acquisition cost
 # and commission are one drain, the price of winning the business: its excess is an early lapse when
 # the customer let a policy lapse or surrender within its first two policy years (in the period),
-# else acquisition cost not recovered (premium too small or too recent to pay back selling).
+# else acquisition cost not recovered (premium too small or too recent to pay back selling). The
+# reserve drain is premium set aside above the company's share (savings business whose margin
+# after the reserve does not cover its costs).
 EARLY_LAPSE_MONTHS = 24   # lapsed or surrendered within policy years 1-2: acquisition never earned back
 # (name, the drain over the contribution cube's record columns, the reason it names)
 DRAINS = (("claims", "claims_paid", "'high_claims'"),
           ("service", "cost_to_serve", "'high_service_cost'"),
           ("acquisition", "commission + acquisition_cost",
            "CASE WHEN lapsed THEN 'early_lapse' ELSE 'acquisition_unrecovered' END"),
+          ("reserve", "reserve_increase", "'reserve_not_covered'"),
           ("spread", "-investment_spread", "'negative_spread'"))   # a negative spread drains
-LOSS_COLUMNS = ("premium", "claims_paid", "commission", "acquisition_cost", "cost_to_serve", "investment_spread",
-                "contribution")
+LOSS_COLUMNS = ("premium", "claims_paid", "commission", "acquisition_cost", "cost_to_serve", "reserve_increase",
+                "investment_spread", "contribution")
 EXCESSES = ", ".join(f"x_{name}" for name, _drain, _reason in DRAINS)
 # {materialized}: the slice is read twice (the company's rates, the customers): a rollup's rows are
 # cheaper to scan again than to copy, a slice summed from monthly rows is not

@@ -69,6 +69,7 @@ def contribution_cube(rules: Rules) -> Cube:
             sum_of("commission", "commission", "佣金", "Commission"),
             sum_of("acquisition_cost", "acquisition_cost", "获客成本", "Acquisition cost"),
             sum_of("cost_to_serve", "cost_to_serve", "服务成本", "Cost to serve"),
+            sum_of("reserve_increase", "reserve_increase", "提取准备金", "Increase in reserves"),
             sum_of("investment_spread", "investment_spread", "利差", "Investment spread"),
             sum_of("contribution", "contribution", "贡献", "Contribution"),
             ratio_of("contribution_margin", "contribution", "premium", "贡献率", "Contribution margin"),

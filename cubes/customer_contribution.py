@@ -18,10 +18,10 @@ from cubes.engine import Engine
 from cubes.scope import Access
 from cubes.sql import Params
 
-# (mart column, sign): premium less claims, commission, acquisition cost and cost to serve, plus the
-# investment spread, is the contribution (DOMAIN.md)
+# (mart column, sign): premium less claims, commission, acquisition cost, cost to serve and the
+# increase in reserves, plus the investment spread, is the contribution (DOMAIN.md)
 WATERFALL_PARTS = (("premium", 1), ("claims_paid", -1), ("commission", -1), ("acquisition_cost", -1),
-                   ("cost_to_serve", -1), ("investment_spread", 1))
+                   ("cost_to_serve", -1), ("reserve_increase", -1), ("investment_spread", 1))
 CURVE_POINTS = 100
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # cubes.sql imports the catalog, which imports the contributi
 
 # every measure of the marts, in their column order: a new mart column is added here only
 MART_MEASURES = ("premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
-                 "acquisition_cost", "cost_to_serve", "investment_spread", "contribution",
+                 "acquisition_cost", "cost_to_serve", "reserve_increase", "investment_spread", "contribution",
                  "service_events", "complaints")
 ACCRUALS = ("investment_spread",)  # monthly amounts in mart_customer_month only, split by days kept
 DAY = "day"  # the column the kept-days conditions test, in the calendar and in mart_customer_day

@@ -69,7 +69,7 @@ def sample_customers(rng, n: int, world: dict, as_of: int, start: int) -> dict:
     source = np.where((channel == 0) & (rng.random(n) < 0.36), 1, source)
     # Death: Gompertz mortality over the years since the first policy.
     years = (as_of - first_issue) / 365.25
-    hazard = 0.0004 * np.exp(0.09 * (age - 30))
+    hazard = 0.0012 * np.exp(0.09 * (age - 30))
     dies = ~corporate & (rng.random(n) < 1 - np.exp(-hazard * years))
     death = np.where(dies, first_issue + 1 + (rng.random(n) * (as_of - first_issue)).astype(np.int64), -1)
     return {"n": n, "corporate": corporate, "city": city, "branch": branch, "region": region, "age": age,

@@ -32,7 +32,7 @@ FAMILY_AGE = np.array([
 ]).T
 # Premium: median annual premium by income band, times a family factor; lognormal spread.
 PREMIUM_MEDIAN = np.array([2_500, 5_000, 9_000, 16_000, 35_000], dtype=float)
-FAMILY_PREMIUM = np.array([0.35, 1.2, 0.8, 0.08, 0.04, 0, 0, 1.5, 1.0, 1.6, 1.3])
+FAMILY_PREMIUM = np.array([0.35, 1.2, 0.8, 0.08, 0.10, 0, 0, 1.5, 1.0, 1.6, 1.3])
 FAMILY_SUM_ASSURED = np.array([100, 25, 30, 0, 500, 0, 0, 1.1, 1.1, 1.15, 1.15])  # x annual premium
 PREMIUM_SIGMA = 0.75
 PREMIUM_TERMS = {"term_life": [10, 20], "whole_life": [3, 5, 10, 20], "critical_illness": [10, 20, 30],
@@ -50,7 +50,7 @@ RISK_FACTOR = np.array([1.0, 1.4, 2.0, 3.0, 4.5, 7.0])
 GROUP_CLAIMS_PER_HEAD = {"group_accident": 0.012, "group_medical": 0.55}
 GROUP_PREMIUM_PER_HEAD = {"group_accident": 150.0, "group_medical": 1_200.0}
 GROUP_MEDICAL_CLAIM_MEDIAN = 700.0  # mostly outpatient bills
-CLAIM_SIGMA = 1.4                   # heavy-tailed claim amounts: a few claimants cost a lot
+CLAIM_SIGMA = 1.6                   # heavy-tailed claim amounts: a few claimants cost a lot
 GRACE_LATE_SHARE = 0.06             # renewals paid late but inside the grace period
 
 
@@ -206,9 +206,9 @@ def sample_claims(rng, p: dict, c: dict, prem: dict, as_of: int) -> dict:
     rate = np.select(
         [fam == "medical", fam == "personal_accident", fam == "critical_illness",
          fam == "group_accident", fam == "group_medical"],
-        [0.08 * np.exp(0.035 * (age - 40)) * (1 + 0.1 * (rc - 1)),
+        [0.12 * np.exp(0.035 * (age - 40)) * (1 + 0.1 * (rc - 1)),
          0.025 * RISK_FACTOR[rc - 1] * (1 + 0.015 * (age - 40)),
-         0.0025 * np.exp(0.08 * (age - 40)),
+         0.006 * np.exp(0.08 * (age - 40)),
          GROUP_CLAIMS_PER_HEAD["group_accident"] * p["heads"],
          GROUP_CLAIMS_PER_HEAD["group_medical"] * p["heads"]], 0.0)
     count = rng.poisson(np.maximum(rate, 0) * years)

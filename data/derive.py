@@ -7,8 +7,8 @@
                          spread) and their part of the contribution
     mart_customer_month  per customer and calendar month: premium flows and the contribution
                          (贡献) = premium - claims paid - commission - acquisition cost
-                                  - cost to serve + investment spread  (DOMAIN.md); its flows are
-                         the sum of mart_customer_day's days of the month
+                                  - cost to serve - increase in reserves + investment spread
+                         (DOMAIN.md); its flows are the sum of mart_customer_day's days of the month
     rollup_*             the cubes' pre-aggregations over all of the above (cubes/rollups.py)
 
 Booking conventions (when a flow lands: its day in mart_customer_day, that day's month in the month mart):
@@ -17,11 +17,21 @@ Booking conventions (when a flow lands: its day in mart_customer_day, that day's
     claims paid           day of the decision, paid claims only
     acquisition cost      day of issue, per policy by channel
     cost to serve         day of the service event, unit cost of its type and channel
+    increase in reserves  + reserve ratio of the product line x premium, on the day it was paid;
+                          - the policy's whole reserve when its death claim is paid (decision day):
+                          the reserve booked on every premium paid up to that day (ratio x premium
+                          received to date), so a death releases exactly what the policy built. The
+                          death claim is the first paid claim of a policy ended by death reported on
+                          or after the death (status date). A surrender or maturity pays its reserve
+                          out and releases it at once: neither is booked, nor is a death without a
+                          paid claim (a declined, pending or claimless one keeps its reserve).
     investment spread     a monthly accrual, so in the month mart only: month each policy year
                           starts, for policy years that start while the policy runs (in force:
                           up to the as-of date; otherwise before its status date): reserve
                           ratio of the product line x premium paid for that policy year and
-                          earlier x (actual return of the year it starts - guaranteed rate)
+                          earlier x (actual return of the year it starts - guaranteed rate),
+                          computed exactly: ratio x (return - guaranteed rate) read to 10 decimals
+                          times the premium in DECIMAL, summed without rounding each policy year
 """
 from __future__ import annotations
 
@@ -169,14 +179,16 @@ def _write_vip_tiers(con, params: dict) -> None:
 
 
 MONEY_COLUMNS = ["premium", "fyp", "renewal_premium", "single_premium", "claims_paid", "commission",
-                 "acquisition_cost", "cost_to_serve", "investment_spread"]
+                 "acquisition_cost", "cost_to_serve", "reserve_increase", "investment_spread"]
 COUNT_COLUMNS = ["service_events", "complaints"]
 BATCH_ROWS = 4_000_000              # flow rows aggregated per batch: bounds memory at any scale
 
 # Each flow: (customer_id, day, some of the mart columns), already summed per customer and day (the
 # investment spread per customer and month, dated on the month's first day).
 # `money(x)` rounds to 0.0001 as DECIMAL: exact sums, so the mart does not depend on the order in
-# which parallel threads add, and the same facts give the same mart bit for bit.
+# which parallel threads add, and the same facts give the same mart bit for bit. Premiums carry
+# cents and the rates a few decimals, so nothing but the spread has digits beyond 0.0001; the
+# spread is kept to SPREAD_SCALE decimals instead (its staging column), so no policy year is rounded.
 FLOWS = {
     "premium": """
         WITH last_rate AS (SELECT channel_code, max(policy_year) AS last_year FROM param_commission GROUP BY ALL)
@@ -211,6 +223,23 @@ FLOWS = {
                count(*) FILTER (WHERE e.event_type = 'complaint') AS complaints
         FROM fact_service_event e LEFT JOIN param_unit_cost u USING (event_type, service_channel)
         GROUP BY ALL""",
+    "reserves": """
+        WITH death_claims AS (
+            SELECT c.policy_id, min(c.decision_date) AS day
+            FROM fact_claim c JOIN fact_policy p USING (policy_id)
+            WHERE p.status = 'death_claim' AND c.decision = 'paid' AND c.report_date >= p.status_date
+            GROUP BY ALL
+        ), booked AS (
+            SELECT f.policy_id, p.customer_id, f.paid_date, money(r.reserve_ratio * f.amount) AS reserve
+            FROM fact_premium f JOIN fact_policy p USING (policy_id) JOIN dim_product pr USING (product_code)
+            JOIN param_reserve_ratio r USING (line_code)
+            WHERE f.paid_date IS NOT NULL
+        )
+        SELECT customer_id, paid_date AS day, sum(reserve) AS reserve_increase FROM booked GROUP BY ALL
+        UNION ALL
+        SELECT b.customer_id, d.day, -sum(b.reserve) FROM death_claims d
+        JOIN booked b ON b.policy_id = d.policy_id AND b.paid_date <= d.day
+        GROUP BY ALL""",
     "investment_spread": """
         WITH runs AS (
             SELECT p.policy_id, p.customer_id, p.issue_date, pr.line_code, pr.guaranteed_rate,
@@ -230,7 +259,8 @@ FLOWS = {
             WHERE py.year_start < py.run_end
         )
         SELECT y.customer_id, CAST(date_trunc('month', y.year_start) AS DATE) AS day,
-               sum(money(r.reserve_ratio * y.paid_to_date * (i.rate - y.guaranteed_rate))) AS investment_spread
+               sum(CAST(r.reserve_ratio * (i.rate - y.guaranteed_rate) AS DECIMAL(38, 10)) * y.paid_to_date)
+                   AS investment_spread
         FROM reserves y
         JOIN param_reserve_ratio r USING (line_code)
         JOIN param_investment_return i ON i.year = year(y.year_start)
@@ -238,6 +268,7 @@ FLOWS = {
 }
 
 
+SPREAD_SCALE = 14   # decimals of 10-decimal factors times 4-decimal premium: the product is exact
 DAY_MONEY_COLUMNS = [c for c in MONEY_COLUMNS if c != "investment_spread"]  # the spread is monthly
 
 
@@ -247,7 +278,7 @@ def _sums(columns: list[str]) -> str:
 
 def _contribution(spread: bool) -> str:
     """The contribution of the summed flows (DOMAIN.md); a day's lacks the monthly spread."""
-    parts = ["premium", "-claims_paid", "-commission", "-acquisition_cost", "-cost_to_serve"]
+    parts = ["premium", "-claims_paid", "-commission", "-acquisition_cost", "-cost_to_serve", "-reserve_increase"]
     parts += ["investment_spread"] if spread else []
     return "CAST(" + " ".join(f"{'-' if p[0] == '-' else '+'} coalesce(sum({p.lstrip('-')}), 0)"
                               for p in parts).lstrip("+ ") + " AS DOUBLE)"
@@ -258,7 +289,8 @@ def _write_mart(con, params: dict) -> None:
     and per customer and month (with it) in customer-id batches, so that no single aggregate has
     to hold a whole mart in memory."""
     con.execute("CREATE OR REPLACE TEMP MACRO money(x) AS CAST(x AS DECIMAL(18, 4))")
-    money_types = ", ".join(f"{c} DECIMAL(38, 4)" for c in MONEY_COLUMNS)
+    money_types = ", ".join(f"{c} DECIMAL(38, {SPREAD_SCALE if c == 'investment_spread' else 4})"
+                            for c in MONEY_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE mart_flows (customer_id VARCHAR, day DATE, {money_types}, "
                 "service_events BIGINT, complaints BIGINT)")
     for sql in FLOWS.values():

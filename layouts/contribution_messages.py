@@ -37,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contribution.part.commission": {"zh": "佣金", "en": "Commission"},
     "contribution.part.acquisition_cost": {"zh": "获客成本", "en": "Acquisition cost"},
     "contribution.part.cost_to_serve": {"zh": "服务成本", "en": "Cost to serve"},
+    "contribution.part.reserve_increase": {"zh": "提取准备金", "en": "Increase in reserves"},
     "contribution.part.investment_spread": {"zh": "利差", "en": "Investment spread"},
     "contribution.part.contribution": {"zh": "贡献", "en": "Contribution"},
     "contribution.quadrant": {"zh": "细分象限：人均贡献与人均服务成本", "en": "Segment quadrant: contribution and cost to serve per customer"},
@@ -72,6 +73,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contribution.col.claims": {"zh": "赔付", "en": "Claims"},
     "contribution.col.commission": {"zh": "佣金", "en": "Commission"},
     "contribution.col.acquisition_cost": {"zh": "获客成本", "en": "Acquisition cost"},
+    "contribution.col.reserve_increase": {"zh": "提取准备金", "en": "Increase in reserves"},
     "contribution.col.investment_spread": {"zh": "利差", "en": "Investment spread"},
     "contribution.col.quadrant": {"zh": "象限", "en": "Quadrant"},
     "contribution.col.policy": {"zh": "服务策略建议", "en": "Suggested service policy"},
@@ -85,10 +87,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{total} loss-making customers, contribution {amount} in all; the {shown} largest losses are listed (the CSV export has all).",
     },
     "contribution.losses.rule": {
-        "zh": "主要原因的判定：将每项支出（赔付、服务成本、获客成本与佣金、负利差）与按公司平均比例（公司该项合计÷公司保费）"
+        "zh": "主要原因的判定：将每项支出（赔付、服务成本、获客成本与佣金、提取准备金、负利差）与按公司平均比例（公司该项合计÷公司保费）"
               "推算的该客户应有水平比较，超出最多的一项即为主要原因；获客成本超出且有保单在前两个保单年度内失效或退保的记为“早期退保”，"
               "否则记为“获客成本未回收”（保费过小或投保时间过短）。",
-        "en": "Main reason: each drain (claims, cost to serve, acquisition cost with commission, negative investment spread) is "
+        "en": "Main reason: each drain (claims, cost to serve, acquisition cost with commission, increase in reserves, "
+              "negative investment spread) is "
               "compared with what it would be at the company's rate for the customer's premium (company drain ÷ company premium); "
               "the drain furthest above it is the main reason. An acquisition excess counts as early lapse when a policy lapsed or "
               "was surrendered in its first two policy years, otherwise as acquisition cost not recovered (premium too small or too recent).",
@@ -99,6 +102,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contribution.reason.high_service_cost": {"zh": "高服务成本", "en": "High service cost"},
     "contribution.reason.early_lapse": {"zh": "早期退保", "en": "Early lapse"},
     "contribution.reason.acquisition_unrecovered": {"zh": "获客成本未回收", "en": "Acquisition cost not recovered"},
+    "contribution.reason.reserve_not_covered": {"zh": "准备金提取未覆盖", "en": "Reserve build-up not covered"},
     "contribution.reason.negative_spread": {"zh": "负利差", "en": "Negative investment spread"},
     "contribution.reasons": {"zh": "负贡献原因构成", "en": "Loss-makers by main reason"},
     "contribution.reasons.customers": {"zh": "客户数", "en": "Customers"},

@@ -59,6 +59,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "customer.part.commission": {"zh": "佣金", "en": "Commission"},
     "customer.part.acquisition_cost": {"zh": "获客成本", "en": "Acquisition cost"},
     "customer.part.cost_to_serve": {"zh": "服务成本", "en": "Cost to serve"},
+    "customer.part.reserve_increase": {"zh": "提取准备金", "en": "Increase in reserves"},
     "customer.part.investment_spread": {"zh": "利差", "en": "Investment spread"},
     "customer.part.contribution": {"zh": "贡献", "en": "Contribution"},
     # history

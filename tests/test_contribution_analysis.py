@@ -16,9 +16,9 @@ from layouts.contribution import ContributionState, parse, with_state
 PER_CUSTOMER = """
     SELECT m.customer_id, sum(m.premium) AS premium, sum(m.claims_paid) AS claims,
            sum(m.commission) + sum(m.acquisition_cost) AS acquisition, sum(m.cost_to_serve) AS service,
-           -sum(m.investment_spread) AS spread, sum(m.contribution) AS contribution,
+           sum(m.reserve_increase) AS reserve, -sum(m.investment_spread) AS spread, sum(m.contribution) AS contribution,
            sum(m.commission) AS commission, sum(m.acquisition_cost) AS acquisition_cost,
-           sum(m.investment_spread) AS investment_spread,
+           sum(m.investment_spread) AS investment_spread, sum(m.reserve_increase) AS reserve_increase,
            c.vip_tier::VARCHAR AS vip_tier, v.region_code, v.province_code
     FROM mart_customer_month m
     JOIN dim_customer c USING (customer_id)
@@ -67,6 +67,7 @@ def test_waterfall_parts_add_up_to_the_segments_contribution(engine, raw):
     assert steps["commission"] == pytest.approx(-east["commission"].sum(), rel=1e-9)
     assert steps["acquisition_cost"] == pytest.approx(-east["acquisition_cost"].sum(), rel=1e-9)
     assert steps["cost_to_serve"] == pytest.approx(-east["service"].sum(), rel=1e-9)
+    assert steps["reserve_increase"] == pytest.approx(-east["reserve_increase"].sum(), rel=1e-9)
     assert steps["investment_spread"] == pytest.approx(east["investment_spread"].sum(), rel=1e-9)
     assert sum(steps.values()) == pytest.approx(east["contribution"].sum(), rel=1e-9)
     assert row["contribution"] == pytest.approx(east["contribution"].sum(), rel=1e-9)
@@ -109,7 +110,7 @@ def test_quadrant_averages_and_classes_by_province(engine, raw):
 
 def _oracle_reasons(customers: pd.DataFrame, early: set[str]) -> dict[str, str]:
     """Largest excess over the company rate; acquisition excess split by an early lapse."""
-    drains = ["claims", "service", "acquisition", "spread"]
+    drains = ["claims", "service", "acquisition", "reserve", "spread"]
     rates = {d: customers[d].sum() / customers["premium"].sum() for d in drains}
     out = {}
     for r in customers[customers["contribution"] < 0].itertuples():
@@ -119,7 +120,7 @@ def _oracle_reasons(customers: pd.DataFrame, early: set[str]) -> dict[str, str]:
             out[r.customer_id] = "early_lapse" if r.customer_id in early else "acquisition_unrecovered"
         else:
             out[r.customer_id] = {"claims": "high_claims", "service": "high_service_cost",
-                                  "spread": "negative_spread"}[main]
+                                  "reserve": "reserve_not_covered", "spread": "negative_spread"}[main]
     return out
 
 
@@ -132,7 +133,7 @@ def test_loss_makers_and_their_main_reasons(engine, raw):
     assert len(set(expected.values())) >= 3                      # the rule really separates reasons
     losing = customers[customers["contribution"] < 0].set_index("customer_id")
     shown = losses.set_index("customer_id")
-    for column in ("premium", "commission", "acquisition_cost", "investment_spread", "contribution"):
+    for column in ("premium", "commission", "acquisition_cost", "reserve_increase", "investment_spread", "contribution"):
         assert shown[column].to_numpy() == pytest.approx(losing.loc[shown.index, column].to_numpy(), rel=1e-9)
 
 

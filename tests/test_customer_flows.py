@@ -16,7 +16,7 @@ from cubes.customer_flows import Period
 from cubes.customer_view import customer_record
 from cubes.scope import Access, Scope
 from tests.test_cubes_fixtures import engine, warehouse  # noqa: F401
-from tests.test_periods_days import FLOWS_SQL
+from tests.test_periods_days import FLOWS_SQL, contribution_of
 
 RANGES = {
     "cut both ends": ("2025-03-15", "2025-09-10"),  # 17 of March's 31 days, 10 of September's 30
@@ -26,8 +26,9 @@ RANGES = {
 # the waterfall's parts (mart columns) and the oracle's names for them
 PARTS = {"premium": "premium", "claims_paid": "claims", "commission": "commission",
          "acquisition_cost": "acquisition_cost", "cost_to_serve": "cost_to_serve",
-         "investment_spread": "investment_spread", "contribution": "contribution"}
-SIGNS = {"claims_paid": -1, "commission": -1, "acquisition_cost": -1, "cost_to_serve": -1}
+         "reserve_increase": "reserve_increase", "investment_spread": "investment_spread",
+         "contribution": "contribution"}
+SIGNS = {"claims_paid": -1, "commission": -1, "acquisition_cost": -1, "cost_to_serve": -1, "reserve_increase": -1}
 CLOSE = {"rel": 1e-9, "abs": 0.01}  # the marts hold money to 4 decimals; the oracle sums raw amounts
 
 
@@ -45,8 +46,7 @@ def period(request) -> Period:
 def oracle(warehouse, period):  # noqa: F811
     """Per customer in the period: every waterfall part from the facts, indexed by customer_id."""
     frame = read(warehouse, FLOWS_SQL, {"low": period.start, "high": period.end}).set_index("customer_id")
-    frame["contribution"] = (frame["premium"] - frame["claims"] - frame["commission"] - frame["acquisition_cost"]
-                             - frame["cost_to_serve"] + frame["investment_spread"])
+    frame["contribution"] = contribution_of(frame)
     return frame
 
 

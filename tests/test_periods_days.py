@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pandas as pd
 import pytest
 
 from cubes.engine import Engine
@@ -39,6 +40,22 @@ service AS (
     SELECT e.customer_id, sum(coalesce(u.unit_cost, 0)) AS cost_to_serve
     FROM fact_service_event e LEFT JOIN param_unit_cost u USING (event_type, service_channel)
     WHERE e.event_date BETWEEN $low AND $high GROUP BY 1),
+-- the line's reserve ratio of each premium on its paid day, less a policy's whole reserve on the
+-- day its death claim (first paid claim reported on or after the death) is paid
+booked AS (
+    SELECT f.policy_id, p.customer_id, f.paid_date, f.amount * r.reserve_ratio AS reserve
+    FROM fact_premium f JOIN fact_policy p USING (policy_id) JOIN dim_product pr USING (product_code)
+    JOIN param_reserve_ratio r USING (line_code) WHERE f.paid_date IS NOT NULL),
+released AS (
+    SELECT c.policy_id, min(c.decision_date) AS day FROM fact_claim c JOIN fact_policy p USING (policy_id)
+    WHERE p.status = 'death_claim' AND c.decision = 'paid' AND c.report_date >= p.status_date GROUP BY 1),
+reserves AS (
+    SELECT customer_id, sum(reserve) AS reserve_increase FROM (
+        SELECT customer_id, reserve FROM booked WHERE paid_date BETWEEN $low AND $high
+        UNION ALL
+        SELECT b.customer_id, -b.reserve FROM released d JOIN booked b ON b.policy_id = d.policy_id
+        AND b.paid_date <= d.day WHERE d.day BETWEEN $low AND $high)
+    GROUP BY 1),
 -- the investment spread accrues by month: each month's share is its days inside the range
 spread AS (
     SELECT customer_id,
@@ -51,21 +68,27 @@ spread AS (
     GROUP BY 1),
 everyone AS (SELECT customer_id FROM premium UNION SELECT customer_id FROM claims
              UNION SELECT customer_id FROM acquisition UNION SELECT customer_id FROM service
-             UNION SELECT customer_id FROM spread)
+             UNION SELECT customer_id FROM reserves UNION SELECT customer_id FROM spread)
 SELECT e.customer_id, c.vip_tier::VARCHAR AS vip_tier, pv.region_code::VARCHAR AS region,
        coalesce(premium, 0) AS premium, coalesce(claims, 0) AS claims, coalesce(commission, 0) AS commission,
        coalesce(acquisition_cost, 0) AS acquisition_cost, coalesce(cost_to_serve, 0) AS cost_to_serve,
-       coalesce(investment_spread, 0) AS investment_spread
+       coalesce(reserve_increase, 0) AS reserve_increase, coalesce(investment_spread, 0) AS investment_spread
 FROM everyone e
 LEFT JOIN premium USING (customer_id) LEFT JOIN claims USING (customer_id)
 LEFT JOIN acquisition USING (customer_id) LEFT JOIN service USING (customer_id)
-LEFT JOIN spread USING (customer_id)
+LEFT JOIN reserves USING (customer_id) LEFT JOIN spread USING (customer_id)
 JOIN dim_customer c USING (customer_id)
 JOIN dim_branch b ON b.branch_id = c.branch_id
 JOIN dim_city ci ON ci.city_code = b.city_code
 JOIN dim_province pv ON pv.province_code = ci.province_code
 """
-PARTS = ("premium", "claims", "commission", "acquisition_cost", "cost_to_serve", "investment_spread")
+PARTS = ("premium", "claims", "commission", "acquisition_cost", "cost_to_serve", "reserve_increase", "investment_spread")
+
+
+def contribution_of(flows: pd.DataFrame) -> pd.Series:
+    """DOMAIN.md's contribution of FLOWS_SQL's parts."""
+    return (flows["premium"] - flows["claims"] - flows["commission"] - flows["acquisition_cost"]
+            - flows["cost_to_serve"] - flows["reserve_increase"] + flows["investment_spread"])
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +98,7 @@ def oracle(warehouse):  # noqa: F811
         frame = con.execute(FLOWS_SQL, {"low": LOW, "high": HIGH}).df()
     finally:
         con.close()
-    frame["contribution"] = (frame["premium"] - frame["claims"] - frame["commission"] - frame["acquisition_cost"]
-                             - frame["cost_to_serve"] + frame["investment_spread"])
+    frame["contribution"] = contribution_of(frame)
     return frame
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 PER_CUSTOMER = """
     SELECT customer_id, sum(premium) AS premium, sum(claims_paid) AS claims,
            sum(commission) + sum(acquisition_cost) AS acquisition, sum(cost_to_serve) AS service,
-           -sum(investment_spread) AS spread, sum(contribution) AS contribution
+           sum(reserve_increase) AS reserve, -sum(investment_spread) AS spread, sum(contribution) AS contribution
     FROM mart_customer_month GROUP BY customer_id
 """
 TOP20 = f"""
@@ -30,17 +30,19 @@ TOP20 = f"""
 LOSS_REASONS = f"""
     WITH c AS ({PER_CUSTOMER}),
     rate AS (SELECT sum(claims) / sum(premium) AS claims, sum(service) / sum(premium) AS service,
-                    sum(acquisition) / sum(premium) AS acquisition, sum(spread) / sum(premium) AS spread FROM c),
+                    sum(acquisition) / sum(premium) AS acquisition, sum(reserve) / sum(premium) AS reserve,
+                    sum(spread) / sum(premium) AS spread FROM c),
     early AS (SELECT DISTINCT customer_id FROM fact_policy
               WHERE status IN ('lapsed', 'surrendered') AND status_date < issue_date + INTERVAL 24 MONTH),
     x AS (SELECT c.customer_id, c.contribution, e.customer_id IS NOT NULL AS lapsed,
                  c.claims - r.claims * c.premium AS e1, c.service - r.service * c.premium AS e2,
-                 c.acquisition - r.acquisition * c.premium AS e3, c.spread - r.spread * c.premium AS e4
+                 c.acquisition - r.acquisition * c.premium AS e3, c.reserve - r.reserve * c.premium AS e4,
+                 c.spread - r.spread * c.premium AS e5
           FROM c CROSS JOIN rate r LEFT JOIN early e ON e.customer_id = c.customer_id WHERE c.contribution < 0)
     SELECT customer_id, contribution,
-           CASE greatest(e1, e2, e3, e4) WHEN e1 THEN 'high_claims' WHEN e2 THEN 'high_service_cost'
+           CASE greatest(e1, e2, e3, e4, e5) WHEN e1 THEN 'high_claims' WHEN e2 THEN 'high_service_cost'
                 WHEN e3 THEN CASE WHEN lapsed THEN 'early_lapse' ELSE 'acquisition_unrecovered' END
-                ELSE 'negative_spread' END AS reason
+                WHEN e4 THEN 'reserve_not_covered' ELSE 'negative_spread' END AS reason
     FROM x ORDER BY contribution, customer_id
 """
 
@@ -113,7 +115,7 @@ def test_segment_waterfall_and_tiers_in_english(dashboard, demo_warehouse):
     dashboard.wait_for_contains_text("#contribution-waterfall-title", "Gold VIP", timeout=60)
     gold = _sql(demo_warehouse, """
         SELECT sum(premium), -sum(claims_paid), -sum(commission), -sum(acquisition_cost), -sum(cost_to_serve),
-               sum(investment_spread), sum(contribution)
+               -sum(reserve_increase), sum(investment_spread), sum(contribution)
         FROM mart_customer_month JOIN dim_customer USING (customer_id) WHERE vip_tier = 'gold_vip'""").iloc[0]
     dashboard._wait_for(lambda d: d.execute_script(
         "const g = document.querySelector('#contribution-waterfall .js-plotly-plot');"
@@ -173,11 +175,12 @@ def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_wa
     assert 3 <= len(labels) <= provinces   # the biggest provinces are named; the rest on hover
     contribution, cost = _sql(demo_warehouse, "SELECT sum(contribution) / count(DISTINCT customer_id), "
                                               "sum(cost_to_serve) / count(DISTINCT customer_id) FROM mart_customer_month").iloc[0]
-    assert 1e4 <= contribution < 1e8 and cost < 1e4   # per customer: 万元 and 元
+    assert 1e3 <= contribution < 1e8 and cost < 1e4   # per customer: thousands of 元 (万元 from 10,000) and 元
+    written = f"{contribution / 1e4:,.2f}万元" if contribution >= 1e4 else f"{contribution:,.0f}元"
     assert dashboard.find_element("#contribution-quadrant-averages").text == (
-        f"公司平均：人均贡献 {contribution / 1e4:,.2f}万元，人均服务成本 {cost:,.0f}元。")
+        f"公司平均：人均贡献 {written}，人均服务成本 {cost:,.0f}元。")
     waterfall = _boxes(dashboard, "#contribution-waterfall .bartext") + _boxes(dashboard, "#contribution-waterfall .ytick text")
-    assert len(waterfall) == 14 and _overlaps(waterfall) == []   # seven steps, each a name and an amount
+    assert len(waterfall) == 16 and _overlaps(waterfall) == []   # eight steps, each a name and an amount
     ticks = [b["text"] for b in _boxes(dashboard, "#contribution-whale .xtick text")]
     assert ticks[-1] == "100%"
     last = dashboard.driver.execute_script(

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from layouts import numbers
 from tests.e2e.conftest import click_label, console_errors, screenshot
 from tests.e2e.test_dates import _caption, _day, _open_picker, _step
-from tests.test_periods_days import FLOWS_SQL
+from tests.test_periods_days import FLOWS_SQL, contribution_of
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,12 @@ KNOWN_CUSTOMER = f"""
     missed AS (SELECT DISTINCT p.customer_id FROM fact_premium f JOIN fact_policy p USING (policy_id)
                WHERE f.paid_date IS NULL AND f.due_date + {GRACE_DAYS} < DATE '{AS_OF}'),
     served AS (SELECT customer_id FROM fact_service_event GROUP BY 1 HAVING count(*) >= 3),
-    visited AS (SELECT DISTINCT customer_id FROM fact_visit WHERE customer_id IS NOT NULL)
+    visited AS (SELECT DISTINCT customer_id FROM fact_visit WHERE customer_id IS NOT NULL),
+    -- the premium chart's legend is read: first-year and renewal premium both paid
+    renewed AS (SELECT DISTINCT p.customer_id FROM fact_premium f JOIN fact_policy p USING (policy_id)
+                WHERE f.policy_year >= 2 AND f.paid_date IS NOT NULL AND p.payment_frequency <> 'single')
     SELECT customer_id FROM pol JOIN claimed USING (customer_id) JOIN missed USING (customer_id)
-    JOIN served USING (customer_id) JOIN visited USING (customer_id)
+    JOIN served USING (customer_id) JOIN visited USING (customer_id) JOIN renewed USING (customer_id)
     ORDER BY customer_id LIMIT 1"""
 
 
@@ -161,8 +164,7 @@ def test_two_days_picked_that_cut_months_give_the_contribution_pages_numbers(das
     low, high = "2026-05-15", "2026-06-15"
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
         flows = con.execute(FLOWS_SQL, {"low": low, "high": high}).df().set_index("customer_id")
-    flows["contribution"] = (flows["premium"] - flows["claims"] - flows["commission"] - flows["acquisition_cost"]
-                             - flows["cost_to_serve"] + flows["investment_spread"])
+    flows["contribution"] = contribution_of(flows)
     # a customer with premium and a spread in the range whose contribution no other customer's comes
     # within a cent of (the rank on screen is then exact)
     values = flows["contribution"].sort_values()

@@ -50,7 +50,7 @@ def _oracle(warehouse, low: str, high: str) -> tuple[float, float]:
                                    [low, high]).fetchall()
         flows = con.execute(FLOWS_SQL, {"low": low, "high": high}).df()
     contribution = (flows["premium"] - flows["claims"] - flows["commission"] - flows["acquisition_cost"]
-                    - flows["cost_to_serve"] + flows["investment_spread"]).sum()
+                    - flows["cost_to_serve"] - flows["reserve_increase"] + flows["investment_spread"]).sum()
     return premium, contribution
 
 
