@@ -433,7 +433,7 @@ def _kpi_text(name: str, value, lang: str) -> str:
         return numbers.compact(value, lang)
     if name == "headcount":
         return t("agents.kpi.headcount_value", lang, n=headcount_text(value))
-    return f"{value:,.1f}"
+    return numbers.decimal(value, 1)
 
 
 def headcount_text(value: float) -> str:

@@ -164,7 +164,8 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
             continue
         fig.add_bar(x=part["_change"] * 100, y=part[label], orientation="h",
                     marker_color=["#2f9e44" if c >= 0 else "#e03131" for c in part["_change"]],
-                    name=t(title, lang), texttemplate="%{x:+.1f}%", textposition="auto",
+                    name=t(title, lang), text=[numbers.signed_percent(c) for c in part["_change"]],
+                    texttemplate="%{text}", textposition="auto",
                     customdata=[["province", str(k), *_compared_text(v, p, lang)]
                                 for k, v, p in zip(part[key], part[value], part[f"{value}__prior"])],
                     hovertemplate=_compared_hover(lang, "%{y}", first=2), row=row, col=1)
@@ -236,7 +237,7 @@ def _value_text(value, fmt: str, lang: str) -> str:
         return numbers.percent(value)
     if fmt == "int":
         return numbers.integer(value)
-    return numbers.MISSING if numbers.missing(value) else f"{float(value):,.2f}"
+    return numbers.decimal(value)
 
 
 def _axis(values, fmt: str, name: str, lang: str) -> tuple[float, str, str]:

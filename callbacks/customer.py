@@ -107,8 +107,8 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def _yuan(value) -> str:
-    """A whole-yuan amount as the waterfall writes it: 36,130 / -198."""
-    return f"{value:,.0f}"
+    """A whole-yuan amount as the waterfall writes it: 36,130 / −198."""
+    return numbers.decimal(value, 0)
 
 
 def _amount_title(key: str, lang: str) -> str:

@@ -2,9 +2,11 @@
 header whose items neither overlap nor leave the window at any width, in either language."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.e2e.conftest import console_errors, screenshot
+from tests.e2e.conftest import console_errors, screenshot, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +96,25 @@ def test_header_items_neither_overlap_nor_leave_the_window(dashboard_as, usernam
             assert outside == [], where
             screenshot(duo, f"header_{username}_{lang}_{width}", width)
     assert console_errors(duo) == []
+
+
+# every number a person reads on a page: cards, captions, chart texts and ticks, grid cells
+SHOWN_TEXTS = """
+return [...document.querySelectorAll('#page-wrapper p, #page-wrapper .js-plotly-plot text, #page-wrapper .ag-cell')]
+    .filter(el => el.getClientRects().length && el.children.length === 0).map(el => el.textContent.trim()).filter(Boolean);
+"""
+HYPHEN_MINUS = re.compile(r"(?<![\w.])-\d")   # "-5.0%", not a date's "2026-01" nor an id's "EDU-2"
+
+
+@pytest.mark.parametrize("path", ["/", "/contribution", "/customer?id=C00001672", "/agents?lang=en"])
+def test_negative_numbers_read_with_the_typographic_minus(dashboard, path):
+    """Plotly's ticks and the grids write "−": cards, captions, chart labels and tooltips' texts too."""
+    dashboard.driver.get(dashboard.server_url + path)
+    dashboard.wait_for_element("#page-wrapper .js-plotly-plot .main-svg", timeout=60)
+    settled(dashboard)
+    texts = dashboard.driver.execute_script(SHOWN_TEXTS)
+    assert len(texts) > 20
+    assert [text for text in texts if HYPHEN_MINUS.search(text)] == []
+    if path.startswith("/contribution"):   # the waterfall's claims and the loss-makers are negative
+        negatives = [text for text in texts if re.search(r"−\d", text)]
+        assert any("万元" in text for text in negatives) and len(negatives) > 10
