@@ -194,12 +194,16 @@ def padded_range(values: pd.Series, pad: float = 0.1) -> list[float]:
     return [low - margin, high + margin]
 
 
+def _inside(box: tuple[float, float, float, float], width: float, height: float) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
+
+
 def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series, x_range: list[float],
                  y_range: list[float]) -> dict:
     """Where each point's name can go (a Plotly textposition) without running into a name already
     placed or another bubble, biggest `sizes` first, in the smallest plot the chart meets (axes fixed
-    at `x_range`, `y_range`); None where it fits nowhere (the tooltip still names it). Keys are the
-    series' index."""
+    at `x_range`, `y_range`); None where it fits nowhere (the tooltip still names it). A name must
+    stay inside the plot too: past its edge it was cut off on a phone. Keys are the series' index."""
     width, height = LABEL_AREA_PX
     to_px = [(values.astype(float) - low) / ((high - low) or 1.0) * size
              for values, (low, high), size in ((x, x_range, width), (y, y_range, height))]
@@ -218,7 +222,7 @@ def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series
                  "bottom center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
                  "middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
                  "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2)}
-        places[i] = next((pos for pos in LABEL_POSITIONS if not any(
+        places[i] = next((pos for pos in LABEL_POSITIONS if _inside(boxes[pos], width, height) and not any(
             boxes[pos][0] < b[2] and b[0] < boxes[pos][2] and boxes[pos][1] < b[3] and b[1] < boxes[pos][3]
             for b in obstacles)), None)
         if places[i]:
