@@ -31,6 +31,13 @@ clientside_callback(
     State("shell-keys", "data"),
 )
 
+clientside_callback(
+    ClientsideFunction("shell", "filterBar"),
+    Output("filter-bar", "style"),
+    Input("url", "pathname"),
+    State("shell-keys", "data"),
+)
+
 
 @callback(
     Output("app-title", "children"),

@@ -64,4 +64,5 @@ def filter_bar() -> dmc.Stack:
         ],
         gap="xs",
         mb="md",
+        id="filter-bar",
     )
