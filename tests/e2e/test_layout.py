@@ -118,3 +118,34 @@ def test_negative_numbers_read_with_the_typographic_minus(dashboard, path):
     if path.startswith("/contribution"):   # the waterfall's claims and the loss-makers are negative
         negatives = [text for text in texts if re.search(r"−\d", text)]
         assert any("万元" in text for text in negatives) and len(negatives) > 10
+
+
+SCOPE_SHOWN = """
+const shown = [...document.querySelectorAll('#user-scope, #user-line')].filter(el => el.getClientRects().length);
+return shown.map(el => { const r = el.getBoundingClientRect();
+    return {text: el.innerText.replace(/\\s+/g, ' ').trim(), whole: el.scrollHeight <= el.clientHeight + 4 && el.scrollWidth <= el.clientWidth + 1,  // no line clamped away
+            left: r.left, right: r.right, top: r.top, bottom: r.bottom}; });
+"""
+
+
+@pytest.mark.parametrize("username, words", [
+    ("demo-region", {"zh": ["区域经理", "华东", "个人信息已脱敏"],
+                     "en": ["Regional manager", "East China", "personal data masked"]}),
+    ("demo-admin", {"zh": ["系统管理员", "无业务数据", "个人信息已脱敏"],
+                    "en": ["Administrator", "no business data", "personal data masked"]}),
+])
+def test_what_the_user_may_see_reads_in_the_header_on_a_desktop_and_a_phone(dashboard_as, username, words):
+    duo = dashboard_as(username)
+    for lang in ("zh", "en"):
+        for width in (1280, 390):
+            duo.driver.set_window_size(width, 900)
+            duo.driver.get(duo.server_url + ("/admin" if username == "demo-admin" else "/") + f"?lang={lang}")
+            where = f"{username} {lang} {width}px"
+            duo._wait_for(lambda d: [s for s in d.execute_script(SCOPE_SHOWN) if words[lang][-1] in s["text"]],
+                          timeout=30, msg=f"{where}: no scope on screen")
+            [scope] = duo.driver.execute_script(SCOPE_SHOWN)
+            assert all(word in scope["text"] for word in words[lang]) and scope["whole"], (where, scope)
+            assert 0 <= scope["left"] and scope["right"] <= duo.driver.execute_script("return window.innerWidth"), where
+            others = [b for b in duo.driver.execute_script(HEADER_BOXES) if b["id"] != "user-badge"]
+            assert _overlapping([{**scope, "id": "scope"}, *others]) == [], where
+            screenshot(duo, f"header_scope_{username}_{lang}_{width}", width)
