@@ -3,10 +3,13 @@ header whose items neither overlap nor leave the window at any width, in either 
 from __future__ import annotations
 
 import re
+import struct
+from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
-from tests.e2e.conftest import console_errors, screenshot, settled
+from tests.e2e.conftest import WHOLE_HISTORY, console_errors, screenshot, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +152,33 @@ def test_what_the_user_may_see_reads_in_the_header_on_a_desktop_and_a_phone(dash
             others = [b for b in duo.driver.execute_script(HEADER_BOXES) if b["id"] != "user-badge"]
             assert _overlapping([{**scope, "id": "scope"}, *others]) == [], where
             screenshot(duo, f"header_scope_{username}_{lang}_{width}", width)
+
+
+@pytest.mark.parametrize("path, graph, lang", [
+    ("/", "overview-movers", "zh"),
+    (f"/explore?{WHOLE_HISTORY}", "explore-chart-graph", "zh"),
+    ("/contribution", "contribution-quadrant", "zh"),
+    ("/agents?lang=en", "agents-histogram", "en"),
+    ("/customer?id=C00001672", "customer-waterfall", "zh"),
+])
+def test_the_camera_downloads_a_chart_as_png_on_every_page(dashboard, path, graph, lang):
+    """A person points at a chart, clicks the mode bar's camera, and finds the PNG in their downloads."""
+    png = Path(dashboard.download_path) / f"policycube_{graph}.png"
+    png.unlink(missing_ok=True)
+    dashboard.driver.get(dashboard.server_url + path)
+    dashboard._wait_for(lambda d: d.execute_script(
+        "const p = document.querySelector(arguments[0]); return !!(p && p._fullData && p._fullData.length);",
+        f"#{graph} .js-plotly-plot"), timeout=60, msg=f"{graph} drew nothing")
+    settled(dashboard)
+    figure = dashboard.find_element(f"#{graph} .js-plotly-plot")
+    ActionChains(dashboard.driver).move_to_element(figure).perform()
+    title = "下载图表为PNG格式" if lang == "zh" else "Download plot as a PNG"
+    camera = dashboard.find_element(f"#{graph} .modebar-btn[data-title='{title}']")
+    dashboard._wait_for(lambda d: camera.is_displayed(), timeout=10, msg="the mode bar stayed hidden")
+    ActionChains(dashboard.driver).move_to_element(camera).click().perform()
+    dashboard._wait_for(lambda d: png.exists() and png.stat().st_size > 10_000, timeout=30, msg=f"no {png.name} downloaded")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])   # the IHDR: twice the chart's size on screen (scale 2)
+    shown = dashboard.driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", figure)
+    assert (width, height) == (pytest.approx(2 * shown[0], abs=4), pytest.approx(2 * shown[1], abs=4))
