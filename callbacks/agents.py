@@ -282,8 +282,9 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, average:
                        f"{t('agents.kpi.headcount', lang)} %{{customdata}}<extra></extra>")))
     fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
     fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
-                  annotation_text=average, annotation_position="top right")
-    fig.update_xaxes(title=t("agents.kpi.activity_rate", lang), tickformat=".0%")
+                  # at the left: the agents of a whole branch selling makes a column of bubbles at 100%
+                  annotation_text=average, annotation_position="top left")
+    fig.update_xaxes(title=t("agents.compare.x", lang), tickformat=".0%")
     fig.update_yaxes(title=t("agents.kpi.cases_per_agent", lang))
     return fig
 

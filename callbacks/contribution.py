@@ -78,8 +78,8 @@ def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go
                     textposition=["middle right", "bottom right", "top center"],
                     marker={"size": 10, "color": ["#fab005", "#fd7e14", "#e03131"]},
                     hovertemplate="%{text}<extra></extra>")
-    fig.update_xaxes(title=t("contribution.whale.x", lang), range=[0, 100], dtick=20, ticksuffix="%")
-    fig.update_yaxes(title=t("contribution.whale.y", lang), ticksuffix="%", rangemode="tozero",
+    fig.update_xaxes(title=t("contribution.whale.x_axis", lang), range=[0, 100], dtick=20, ticksuffix="%")
+    fig.update_yaxes(title=t("contribution.whale.y_axis", lang), ticksuffix="%", rangemode="tozero",
                      range=[0, max(105.0, s.peak_share * 100 + 8)])
     fig.update_layout(showlegend=False, margin={"r": 28})   # room for the last tick, 100%
     return fig

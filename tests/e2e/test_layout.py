@@ -182,3 +182,27 @@ def test_the_camera_downloads_a_chart_as_png_on_every_page(dashboard, path, grap
     width, height = struct.unpack(">II", data[16:24])   # the IHDR: twice the chart's size on screen (scale 2)
     shown = dashboard.driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", figure)
     assert (width, height) == (pytest.approx(2 * shown[0], abs=4), pytest.approx(2 * shown[1], abs=4))
+
+
+def _axis_titles(duo, graph: str) -> list[str]:
+    return [e.text for e in duo.driver.find_elements("css selector", f"#{graph} .xtitle, #{graph} .ytitle")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rate_axes_name_their_unit_and_the_average_stays_off_the_bubbles(dashboard, lang):
+    suffix = "" if lang == "zh" else "?lang=en"
+    dashboard.driver.get(dashboard.server_url + "/contribution" + suffix)
+    dashboard.wait_for_element("#contribution-whale .xtitle", timeout=60)
+    titles = _axis_titles(dashboard, "contribution-whale")
+    assert len(titles) == 2 and all("%" in title for title in titles), titles
+    dashboard.driver.get(dashboard.server_url + "/agents" + suffix)
+    dashboard.wait_for_element("#agents-compare .scatterlayer .point", timeout=60)
+    settled(dashboard)
+    [x_title, _y] = _axis_titles(dashboard, "agents-compare")
+    assert x_title == ("活动率（有成交，%）" if lang == "zh" else "Activity rate (with a sale, %)")
+    # the company average's name is readable: no bubble drawn over it
+    covered = dashboard.driver.execute_script("""
+        const a = document.querySelector('#agents-compare .annotation-text').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#agents-compare .scatterlayer .point'), p => p.getBoundingClientRect())
+            .filter(b => b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom).length;""")
+    assert covered == 0
