@@ -206,3 +206,26 @@ def test_rate_axes_name_their_unit_and_the_average_stays_off_the_bubbles(dashboa
         return Array.from(document.querySelectorAll('#agents-compare .scatterlayer .point'), p => p.getBoundingClientRect())
             .filter(b => b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom).length;""")
     assert covered == 0
+
+
+def _luminance(rgb: str) -> float:
+    """Relative luminance (WCAG 2) of a CSS colour 'rgb(r, g, b)' or 'rgba(...)'."""
+    parts = [float(v) / 255 for v in re.findall(r"[\d.]+", rgb)[:3]]
+    r, g, b = ((c / 12.92) if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_links_in_grids_read_on_the_dark_theme(dashboard):
+    dashboard.driver.get(dashboard.server_url + "/contribution")
+    dashboard.wait_for_element("#contribution-losses .ag-row a", timeout=60)
+    dashboard.driver.execute_script("document.getElementById('theme-switch').click()")
+    dashboard._wait_for(lambda d: d.execute_script(
+        "return document.documentElement.getAttribute('data-mantine-color-scheme')") == "dark", timeout=10,
+        msg="the page did not switch to the dark scheme")
+    link, ground = dashboard.driver.execute_script("""
+        const a = document.querySelector('#contribution-losses .ag-row a');
+        let el = a, bg = 'rgba(0, 0, 0, 0)';
+        while (el && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) { bg = getComputedStyle(el).backgroundColor; el = el.parentElement; }
+        return [getComputedStyle(a).color, bg];""")
+    lighter, darker = sorted((_luminance(link), _luminance(ground)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (link, ground)   # WCAG AA for text
