@@ -281,9 +281,12 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, average:
                        f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
                        f"{t('agents.kpi.headcount', lang)} %{{customdata}}<extra></extra>")))
     fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
-    fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
-                  # at the left: the agents of a whole branch selling makes a column of bubbles at 100%
-                  annotation_text=average, annotation_position="top left")
+    fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"})
+    # what the dotted lines are, above the plot and below the mode bar: on the plot the bubbles,
+    # thick at every rate, ran over it
+    fig.add_annotation(text=average, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom",
+                       showarrow=False, font={"color": "#868e96", "size": 12})
+    fig.update_layout(margin={"t": 64})
     fig.update_xaxes(title=t("agents.compare.x", lang), tickformat=".0%")
     fig.update_yaxes(title=t("agents.kpi.cases_per_agent", lang))
     return fig

@@ -195,17 +195,20 @@ def test_rate_axes_name_their_unit_and_the_average_stays_off_the_bubbles(dashboa
     dashboard.wait_for_element("#contribution-whale .xtitle", timeout=60)
     titles = _axis_titles(dashboard, "contribution-whale")
     assert len(titles) == 2 and all("%" in title for title in titles), titles
-    dashboard.driver.get(dashboard.server_url + "/agents" + suffix)
-    dashboard.wait_for_element("#agents-compare .scatterlayer .point", timeout=60)
-    settled(dashboard)
-    [x_title, _y] = _axis_titles(dashboard, "agents-compare")
-    assert x_title == ("活动率（有成交，%）" if lang == "zh" else "Activity rate (with a sale, %)")
-    # the company average's name is readable: no bubble drawn over it
-    covered = dashboard.driver.execute_script("""
-        const a = document.querySelector('#agents-compare .annotation-text').getBoundingClientRect();
-        return Array.from(document.querySelectorAll('#agents-compare .scatterlayer .point'), p => p.getBoundingClientRect())
-            .filter(b => b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom).length;""")
-    assert covered == 0
+    for width in (1280, 390):
+        dashboard.driver.set_window_size(width, 900)
+        dashboard.driver.get(dashboard.server_url + "/agents" + suffix)
+        dashboard.wait_for_element("#agents-compare .scatterlayer .point", timeout=60)
+        settled(dashboard)
+        [x_title, _y] = _axis_titles(dashboard, "agents-compare")
+        assert x_title == ("活动率（有成交，%）" if lang == "zh" else "Activity rate (with a sale, %)")
+        # the company average's name is readable: no bubble, nor the mode bar, drawn over it
+        covered = dashboard.driver.execute_script("""
+            const a = document.querySelector('#agents-compare .annotation-text').getBoundingClientRect();
+            const over = [...document.querySelectorAll('#agents-compare .scatterlayer .point, #agents-compare .modebar')];
+            return over.map(p => p.getBoundingClientRect())
+                .filter(b => b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom).length;""")
+        assert covered == 0, width
 
 
 def _luminance(rgb: str) -> float:
