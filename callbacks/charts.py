@@ -179,7 +179,12 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
 
 # The smallest plot area labels must fit in (a 390 px phone); a wider screen only adds room.
 LABEL_AREA_PX = (250, 280)
-LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+# beside the bubble first, then at its corners (a big bubble among neighbours often has a free one),
+# last across a big bubble itself, clear of other names though over its neighbours' edges: the
+# largest members are the ones a reader looks for by name
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left",
+                   "top right", "top left", "bottom right", "bottom left", "middle center")
+LABEL_ON_BUBBLE_PX = 14   # the least radius a name may be written across
 
 
 def _text_px(label: str) -> float:
@@ -221,10 +226,16 @@ def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series
         boxes = {"top center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
                  "bottom center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
                  "middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
-                 "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2)}
-        places[i] = next((pos for pos in LABEL_POSITIONS if _inside(boxes[pos], width, height) and not any(
+                 "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2),
+                 "top right": (cx + r, cy + r, cx + r + w, cy + r + h),
+                 "top left": (cx - r - w, cy + r, cx - r, cy + r + h),
+                 "bottom right": (cx + r, cy - r - h, cx + r + w, cy - r),
+                 "bottom left": (cx - r - w, cy - r - h, cx - r, cy - r)}
+        if radius[i] >= LABEL_ON_BUBBLE_PX:
+            boxes["middle center"] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        places[i] = next((pos for pos in LABEL_POSITIONS if pos in boxes and _inside(boxes[pos], width, height) and not any(
             boxes[pos][0] < b[2] and b[0] < boxes[pos][2] and boxes[pos][1] < b[3] and b[1] < boxes[pos][3]
-            for b in obstacles)), None)
+            for b in (placed if pos == "middle center" else obstacles))), None)
         if places[i]:
             placed.append(boxes[places[i]])
     return places

@@ -181,6 +181,13 @@ def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_wa
     assert [b["text"] for b in labels if b["l"] < plot["l"] - 0.5 or b["r"] > plot["r"] + 0.5
             or b["t"] < plot["t"] - 0.5 or b["b"] > plot["b"] + 0.5] == []
     assert _overlaps([modebar, *labels]) == []
+    # the biggest bubble (the most customers) is one a reader looks for by name: it has one, on or by it
+    bubble = max(dashboard.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#contribution-quadrant .scatterlayer .point'), p => {"
+        " const r = p.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; });"),
+        key=lambda b: b["r"] - b["l"])
+    near = {**bubble, "text": "bubble", "l": bubble["l"] - 4, "r": bubble["r"] + 4, "t": bubble["t"] - 4, "b": bubble["b"] + 4}
+    assert [pair for pair in _overlaps([near, *labels]) if "bubble" in pair], labels
     provinces = _sql(demo_warehouse, "SELECT count(DISTINCT province_code) AS n FROM dim_province").iloc[0, 0]
     assert 3 <= len(labels) <= provinces   # the biggest provinces are named; the rest on hover
     contribution, cost = _sql(demo_warehouse, "SELECT sum(contribution) / count(DISTINCT customer_id), "
