@@ -281,9 +281,13 @@ def compare_figure(frame: pd.DataFrame, level: str, company: pd.Series, average:
                        f"{t('agents.kpi.cases_per_agent', lang)} %{{y:.1f}}<br>"
                        f"{t('agents.kpi.headcount', lang)} %{{customdata}}<extra></extra>")))
     fig.add_vline(x=company["activity_rate"], line={"dash": "dot", "color": "#868e96"})
-    fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"},
-                  annotation_text=average, annotation_position="top right")
-    fig.update_xaxes(title=t("agents.kpi.activity_rate", lang), tickformat=".0%")
+    fig.add_hline(y=company["cases_per_agent"], line={"dash": "dot", "color": "#868e96"})
+    # what the dotted lines are, above the plot and below the mode bar: on the plot the bubbles,
+    # thick at every rate, ran over it
+    fig.add_annotation(text=average, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom",
+                       showarrow=False, font={"color": "#868e96", "size": 12})
+    fig.update_layout(margin={"t": 64})
+    fig.update_xaxes(title=t("agents.compare.x", lang), tickformat=".0%")
     fig.update_yaxes(title=t("agents.kpi.cases_per_agent", lang))
     return fig
 
@@ -433,7 +437,7 @@ def _kpi_text(name: str, value, lang: str) -> str:
         return numbers.compact(value, lang)
     if name == "headcount":
         return t("agents.kpi.headcount_value", lang, n=headcount_text(value))
-    return f"{value:,.1f}"
+    return numbers.decimal(value, 1)
 
 
 def headcount_text(value: float) -> str:

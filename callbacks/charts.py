@@ -164,7 +164,8 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
             continue
         fig.add_bar(x=part["_change"] * 100, y=part[label], orientation="h",
                     marker_color=["#2f9e44" if c >= 0 else "#e03131" for c in part["_change"]],
-                    name=t(title, lang), texttemplate="%{x:+.1f}%", textposition="auto",
+                    name=t(title, lang), text=[numbers.signed_percent(c) for c in part["_change"]],
+                    texttemplate="%{text}", textposition="auto",
                     customdata=[["province", str(k), *_compared_text(v, p, lang)]
                                 for k, v, p in zip(part[key], part[value], part[f"{value}__prior"])],
                     hovertemplate=_compared_hover(lang, "%{y}", first=2), row=row, col=1)
@@ -178,7 +179,12 @@ def movers_bars(frame: pd.DataFrame, key: str, label: str, value: str, each_side
 
 # The smallest plot area labels must fit in (a 390 px phone); a wider screen only adds room.
 LABEL_AREA_PX = (250, 280)
-LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+# beside the bubble first, then at its corners (a big bubble among neighbours often has a free one),
+# last across a big bubble itself, clear of other names though over its neighbours' edges: the
+# largest members are the ones a reader looks for by name
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left",
+                   "top right", "top left", "bottom right", "bottom left", "middle center")
+LABEL_ON_BUBBLE_PX = 14   # the least radius a name may be written across
 
 
 def _text_px(label: str) -> float:
@@ -193,12 +199,16 @@ def padded_range(values: pd.Series, pad: float = 0.1) -> list[float]:
     return [low - margin, high + margin]
 
 
+def _inside(box: tuple[float, float, float, float], width: float, height: float) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
+
+
 def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series, x_range: list[float],
                  y_range: list[float]) -> dict:
     """Where each point's name can go (a Plotly textposition) without running into a name already
     placed or another bubble, biggest `sizes` first, in the smallest plot the chart meets (axes fixed
-    at `x_range`, `y_range`); None where it fits nowhere (the tooltip still names it). Keys are the
-    series' index."""
+    at `x_range`, `y_range`); None where it fits nowhere (the tooltip still names it). A name must
+    stay inside the plot too: past its edge it was cut off on a phone. Keys are the series' index."""
     width, height = LABEL_AREA_PX
     to_px = [(values.astype(float) - low) / ((high - low) or 1.0) * size
              for values, (low, high), size in ((x, x_range, width), (y, y_range, height))]
@@ -216,10 +226,16 @@ def label_places(x: pd.Series, y: pd.Series, labels: pd.Series, sizes: pd.Series
         boxes = {"top center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
                  "bottom center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
                  "middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
-                 "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2)}
-        places[i] = next((pos for pos in LABEL_POSITIONS if not any(
+                 "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2),
+                 "top right": (cx + r, cy + r, cx + r + w, cy + r + h),
+                 "top left": (cx - r - w, cy + r, cx - r, cy + r + h),
+                 "bottom right": (cx + r, cy - r - h, cx + r + w, cy - r),
+                 "bottom left": (cx - r - w, cy - r - h, cx - r, cy - r)}
+        if radius[i] >= LABEL_ON_BUBBLE_PX:
+            boxes["middle center"] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        places[i] = next((pos for pos in LABEL_POSITIONS if pos in boxes and _inside(boxes[pos], width, height) and not any(
             boxes[pos][0] < b[2] and b[0] < boxes[pos][2] and boxes[pos][1] < b[3] and b[1] < boxes[pos][3]
-            for b in obstacles)), None)
+            for b in (placed if pos == "middle center" else obstacles))), None)
         if places[i]:
             placed.append(boxes[places[i]])
     return places
@@ -236,7 +252,7 @@ def _value_text(value, fmt: str, lang: str) -> str:
         return numbers.percent(value)
     if fmt == "int":
         return numbers.integer(value)
-    return numbers.MISSING if numbers.missing(value) else f"{float(value):,.2f}"
+    return numbers.decimal(value)
 
 
 def _axis(values, fmt: str, name: str, lang: str) -> tuple[float, str, str]:

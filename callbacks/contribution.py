@@ -78,8 +78,8 @@ def whale_figure(curve: pd.DataFrame, s: analysis.WhaleSummary, lang: str) -> go
                     textposition=["middle right", "bottom right", "top center"],
                     marker={"size": 10, "color": ["#fab005", "#fd7e14", "#e03131"]},
                     hovertemplate="%{text}<extra></extra>")
-    fig.update_xaxes(title=t("contribution.whale.x", lang), range=[0, 100], dtick=20, ticksuffix="%")
-    fig.update_yaxes(title=t("contribution.whale.y", lang), ticksuffix="%", rangemode="tozero",
+    fig.update_xaxes(title=t("contribution.whale.x_axis", lang), range=[0, 100], dtick=20, ticksuffix="%")
+    fig.update_yaxes(title=t("contribution.whale.y_axis", lang), ticksuffix="%", rangemode="tozero",
                      range=[0, max(105.0, s.peak_share * 100 + 8)])
     fig.update_layout(showlegend=False, margin={"r": 28})   # room for the last tick, 100%
     return fig
@@ -139,20 +139,23 @@ def quadrant_figure(q: analysis.Quadrant, lang: str) -> go.Figure:
             x=part["cost_per_customer"], y=part["contribution_per_customer"], mode="markers+text",
             text=[label if places[i] else "" for i, label in zip(part.index, part[f"label_{lang}"])],
             textposition=[places[i] or "top center" for i in part.index], hovertext=part[f"label_{lang}"],
-            customdata=part[["key", "customers"]].to_numpy(), name=t(f"contribution.q.{name}", lang),
+            # the tooltip's amounts written as the page writes them (numbers.py: "−" for a loss)
+            customdata=[[key, numbers.decimal(c, 0), numbers.decimal(s, 0), numbers.integer(n)] for key, c, s, n in zip(
+                part["key"], part["contribution_per_customer"], part["cost_per_customer"], part["customers"])],
+            name=t(f"contribution.q.{name}", lang),
             textfont={"size": 11},
             marker={"size": part["customers"], "sizemode": "area", "sizeref": 2.0 * largest / 48 ** 2, "sizemin": 4,
                     "color": colour, "opacity": 0.7, "line": {"width": 1, "color": "white"}},
             hovertemplate=(f"<b>%{{hovertext}}</b><br>"
-                           f"{t('contribution.col.contribution_pc', lang)}: %{{y:,.0f}}{yuan}<br>"
-                           f"{t('contribution.col.cost_pc', lang)}: %{{x:,.0f}}{yuan}<br>"
-                           f"{t('contribution.col.customers', lang)}: %{{customdata[1]:,.0f}}{people}<extra></extra>"))
+                           f"{t('contribution.col.contribution_pc', lang)}: %{{customdata[1]}}{yuan}<br>"
+                           f"{t('contribution.col.cost_pc', lang)}: %{{customdata[2]}}{yuan}<br>"
+                           f"{t('contribution.col.customers', lang)}: %{{customdata[3]}}{people}<extra></extra>"))
     # the averages' amounts are written above the chart: on the plot they ran into the bubbles' names
     fig.add_hline(y=q.contribution_per_customer, line={"dash": "dash", "color": "#868e96"})
     fig.add_vline(x=q.cost_per_customer, line={"dash": "dash", "color": "#868e96"})
     fig.update_xaxes(title=t("contribution.quadrant.x", lang), tickformat=",.0f", range=x_range)
     fig.update_yaxes(title=t("contribution.quadrant.y", lang), tickformat=",.0f", range=y_range)
-    fig.update_layout(margin={"t": 24, "b": 70})
+    fig.update_layout(margin={"b": 70})   # the template's top margin keeps the mode bar off the names
     return fig
 
 

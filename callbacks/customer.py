@@ -109,8 +109,8 @@ def _days(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def _yuan(value) -> str:
-    """A whole-yuan amount as the waterfall writes it: 36,130 / -198."""
-    return f"{value:,.0f}"
+    """A whole-yuan amount as the waterfall writes it: 36,130 / −198."""
+    return numbers.decimal(value, 0)
 
 
 def _amount_title(key: str, lang: str) -> str:
@@ -341,7 +341,7 @@ def _waterfall_figure(parts: pd.DataFrame, lang: str) -> go.Figure:
         totals={"marker": {"color": "#4c6ef5"}}, connector={"line": {"color": "#adb5bd"}}))
     fig.update_xaxes(title=_amount_title("customer.col.amount", lang), tickformat=",.0f", nticks=5, automargin=True)
     fig.update_yaxes(autorange="reversed", automargin=True)  # premium on top, contribution at the foot
-    fig.update_layout(showlegend=False, margin={"t": 10, "r": 20})
+    fig.update_layout(showlegend=False, margin={"r": 20})   # the template's top margin holds the mode bar
     return fig
 
 

@@ -18,7 +18,7 @@ from callbacks.view_cache import memoised_view, not_kept
 from cubes.catalog import cube_by_name
 from layouts.explore_state import EXPLORE_CUBE, TABLE_FIELDS, ExploreState, parse, with_state
 from layouts.i18n import bad_param_notices, grid_options, normalise_language, t
-from layouts.numbers import compact, integer, percent, signed_percent
+from layouts.numbers import compact, integer, percent, points, signed_percent
 from layouts.url_query import encode, query_of
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _difference(a, b, additive: bool):
 def _difference_text(value, additive: bool, lang: str) -> str:
     if value is None:
         return t("explore.no_difference", lang)
-    return signed_percent(value) if additive else t("explore.points", lang, value=f"{value * 100:+.1f}")
+    return signed_percent(value) if additive else points(value, lang)
 
 
 def _compare_figure(chart: str, keys, labels, series: dict, fmt: str, name: str, lang: str) -> go.Figure:

@@ -15,6 +15,7 @@ from callbacks.engine import engine, shared_engine
 from callbacks.view_cache import memoised_view
 from cubes.catalog import cube_by_name
 from cubes.rules import load_rules
+from layouts.filter_bar import DAY_FORMATS, day_text
 from layouts.filter_state import (
     DATE_KEYS, GLOBAL_FILTERS, PRESETS, FilterState, merge_search, parse, preset_of, preset_range, spec_filters,
     with_period, without_members,
@@ -86,11 +87,15 @@ def _member_name(level: str, value: str, labels: dict[str, str], lang: str) -> s
     return labels.get(value) or shared_engine().member_label(FILTER_CUBE, level, value, lang)
 
 
+def _preset_name(state: FilterState, lang: str) -> str:
+    """（今年以来） when the period is a preset, else nothing."""
+    preset = preset_of(state.start, state.end, load_rules().as_of)
+    return t("period.chip_preset", lang, name=t(f"period.preset.{preset}", lang)) if preset else ""
+
+
 def period_text(state: FilterState, lang: str) -> str:
     """期间：2026-01-01 — 2026-10-31（今年以来）: the period a page shows, naming its preset if it is one."""
-    preset = preset_of(state.start, state.end, load_rules().as_of)
-    name = t("period.chip_preset", lang, name=t(f"period.preset.{preset}", lang)) if preset else ""
-    return t("period.chip", lang, start=state.start, end=state.end, preset=name)
+    return t("period.chip", lang, start=state.start, end=state.end, preset=_preset_name(state, lang))
 
 
 def _chips(state: FilterState, lang: str) -> list:
@@ -107,15 +112,17 @@ def _chips(state: FilterState, lang: str) -> list:
 
 def _picker(state: FilterState, lang: str) -> tuple:
     """The date picker's locale settings, month caption, presets, bounds, the month it opens on (the
-    as-of month) and the active period in its field. The field holds no value: Mantine would open
-    the calendar on a value's first month (January, for the year to date), so the period is its
-    placeholder, and a picked range replaces it."""
+    as-of month), the active period in its field and the format of a picked one, in the page's
+    language. The field holds no value: Mantine would open the calendar on a value's first month
+    (January, for the year to date), so the period is its placeholder (drawn as a value, theme.css),
+    and a picked range replaces it."""
     first, as_of = data_days()
     settings = {"locale": "zh_cn" if lang == "zh" else "en", "firstDayOfWeek": 1}
     presets = [{"value": list(preset_range(key, as_of)), "label": t(f"period.preset.{key}", lang)} for key in PRESETS]
     caption = "YYYY年M月" if lang == "zh" else "MMMM YYYY"
     return (settings, caption, presets, first.isoformat(), as_of.isoformat(), as_of.replace(day=1).isoformat(),
-            f"{state.start} – {state.end}")
+            f"{day_text(state.start, lang)} – {day_text(state.end, lang)}{_preset_name(state, lang)}",
+            DAY_FORMATS[lang])
 
 
 @callback(
@@ -131,6 +138,7 @@ def _picker(state: FilterState, lang: str) -> tuple:
     Output("filter-dates", "maxDate"),
     Output("filter-dates", "defaultDate"),
     Output("filter-dates", "placeholder"),
+    Output("filter-dates", "valueFormat"),
     Output("filter-period-chip", "children"),
     Output("filter-chips", "children"),
     Output("filter-clear", "display"),

@@ -31,6 +31,20 @@ clientside_callback(
     State("shell-keys", "data"),
 )
 
+clientside_callback(
+    ClientsideFunction("shell", "filterBar"),
+    Output("filter-bar", "style"),
+    Input("url", "pathname"),
+    State("shell-keys", "data"),
+)
+
+# the badge's scope (callbacks/auth.py words it) on the phone's own line too (layouts/shell.py)
+clientside_callback(
+    "function (scope) { return scope; }",
+    Output("user-scope-narrow", "children"),
+    Input("user-scope", "children"),
+)
+
 
 @callback(
     Output("app-title", "children"),

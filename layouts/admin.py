@@ -11,11 +11,17 @@ from flask_login import current_user
 from data.audit import ACTIONS
 from layouts.i18n import grid_options, normalise_language, t
 
-AUDIT_COLUMNS = ("at", "actor", "action", "target", "rows", "detail", "address")
+# when, who and what first: on a 390 px phone those three columns fill the screen, the rest scrolls
+AUDIT_COLUMNS = ("at", "actor", "action", "detail", "target", "rows", "address")
 USER_COLUMNS = ("username", "display_name", "role", "scope", "state")
 # long sentences (an export's filters, a scope) wrap onto more lines rather than hide behind a scroll
 WRAPPED = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.5", "paddingTop": "6px",
                                                                  "paddingBottom": "6px"}}
+# a phone's first three columns: narrow enough to fit side by side (340 px of the 343 a phone leaves, with
+# theme.css's smaller padding), wide enough for a day (2026-12-05), a user name or a role on one
+# line, wrapping a time's hour or a long name below instead of cutting it; on a desktop they grow
+# with their flex share
+NARROW = {"minWidth": 110, **WRAPPED}
 
 
 def is_admin() -> bool:
@@ -27,8 +33,9 @@ def _grid(grid_id: str, columns, lang: str, **extra) -> dag.AgGrid:
         id=grid_id,
         rowData=[],
         columnDefs=[{"field": c, "headerName": t(f"admin.col.{c}", lang), **extra.get(c, {})} for c in columns],
-        # columns share the width; names, ids and times stay whole on a line (a phone scrolls sideways)
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 140},
+        # columns share the width; headers wrap rather than cut on a narrow column
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 140,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions=grid_options(lang, pagination=True, paginationPageSize=20, domLayout="autoHeight",
                                      tooltipShowDelay=300),
         className="ag-theme-quartz",
@@ -60,13 +67,14 @@ def layout(lang: str | None = None, **query) -> dmc.Stack:
                 align="flex-end",
             ),
             dmc.Text(id="admin-shown", size="sm", c="dimmed"),
-            _grid("admin-audit-grid", AUDIT_COLUMNS, lang, detail={"flex": 4, "minWidth": 300, **WRAPPED},
-                  at={"minWidth": 215}, target={"flex": 1.5, **WRAPPED},
+            _grid("admin-audit-grid", AUDIT_COLUMNS, lang, detail={"flex": 4, "minWidth": 240, **WRAPPED},
+                  at={**NARROW, "minWidth": 120, "flex": 1.6}, actor=NARROW, action={**NARROW, "minWidth": 100}, target={"flex": 1.5, **WRAPPED},
                   rows={"type": "rightAligned", "filter": "agNumberColumnFilter", "valueFormatter":
                         {"function": "params.value == null ? '' : d3.format(',')(params.value)"}}),
             dmc.Title(t("admin.users", lang), order=4),
             _grid("admin-users-grid", USER_COLUMNS, lang, scope={"flex": 3, "minWidth": 240, **WRAPPED},
-                  display_name={"minWidth": 180},
+                  username={**NARROW, "minWidth": 115}, display_name={**NARROW, "minWidth": 95},
+                  role={**NARROW, "minWidth": 130},
                   state={"minWidth": 160, **WRAPPED}),
         ],
         gap="sm",

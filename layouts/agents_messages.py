@@ -56,6 +56,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agents.compare.team": {"zh": "团队对比：活动率与人均件数（气泡=平均在职人数）",
                             "en": "Teams: activity rate and cases per agent (bubble = headcount)"},
     "agents.compare.average": {"zh": "公司平均", "en": "Company average"},
+    "agents.compare.x": {"zh": "活动率（有成交，%）", "en": "Activity rate (with a sale, %)"},
     "agents.compare.branch_average": {"zh": "本分公司平均", "en": "Branch average"},
     "agents.histogram": {"zh": "营销员产能分布（期内件数）", "en": "Agent productivity (cases in the period)"},
     "agents.histogram.agents": {"zh": "营销员人数", "en": "Agents"},

@@ -15,6 +15,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "contribution.whale": {"zh": "鲸鱼曲线：客户按贡献排序的累计贡献占比", "en": "Whale curve: cumulative contribution, customers ranked by contribution"},
     "contribution.whale.x": {"zh": "客户占比（按贡献从高到低）", "en": "Share of customers (highest contribution first)"},
     "contribution.whale.y": {"zh": "累计贡献占总贡献", "en": "Cumulative share of total contribution"},
+    # the chart's axes name their unit (the export's columns above hold shares, not percentages)
+    "contribution.whale.x_axis": {"zh": "客户占比（%，按贡献从高到低）", "en": "Share of customers (%, highest contribution first)"},
+    "contribution.whale.y_axis": {"zh": "累计贡献占总贡献（%）", "en": "Cumulative share of total contribution (%)"},
     "contribution.whale.hover": {"zh": "贡献最高的 %{x:.1f}% 客户：累计贡献占 %{y:.1f}%",
                                  "en": "Top %{x:.1f}% of customers: %{y:.1f}% of the contribution"},
     "contribution.whale.curve": {"zh": "累计贡献占比", "en": "Cumulative contribution share"},

@@ -7,10 +7,22 @@ dayjs's zh-cn is vendored in assets/), presets, bounds and opening month.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import dash_mantine_components as dmc
 
 from layouts.filter_state import GLOBAL_FILTERS
 from layouts.i18n import DEFAULT_LANGUAGE, t
+
+# The picker's field writes a day as the page's language does, a picked one (dayjs's format, the
+# picker's valueFormat) and the active period alike (`day_text`): 2026年1月1日 / 1 Jan 2026.
+DAY_FORMATS = {"zh": "YYYY年M月D日", "en": "D MMM YYYY"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: str | dt.date, lang: str) -> str:
+    day = dt.date.fromisoformat(str(day)[:10])
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _select(key: str, lang: str) -> dmc.MultiSelect:
@@ -33,7 +45,7 @@ def filter_bar() -> dmc.Stack:
             [
                 dmc.DatesProvider(
                     dmc.DatePickerInput(id="filter-dates", type="range", label=t("filter.dates", lang),
-                                        valueFormat="YYYY-MM-DD", clearable=False, value=[], presets=[],
+                                        valueFormat=DAY_FORMATS[lang], clearable=False, value=[], presets=[],
                                         popoverProps={"withinPortal": True}),
                     id="filter-dates-provider", settings={"firstDayOfWeek": 1}),
                 *[_select(f.key, lang) for f in GLOBAL_FILTERS],
@@ -64,4 +76,5 @@ def filter_bar() -> dmc.Stack:
         ],
         gap="xs",
         mb="md",
+        id="filter-bar",
     )

@@ -82,7 +82,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explore.difference_pct": {"zh": "差异率（B/A−1）", "en": "Difference % (B/A−1)"},
     "explore.difference_points": {"zh": "差异（个百分点）", "en": "Difference (pp)"},
     "explore.compare_change": {"zh": "B 较 A：{value}", "en": "B against A: {value}"},
-    "explore.points": {"zh": "{value}个百分点", "en": "{value} pp"},
     "explore.no_difference": {"zh": "无可比数据", "en": "nothing to compare"},
     "explore.total": {"zh": "合计", "en": "Total"},
     "explore.chart.bar": {"zh": "柱状图", "en": "Bar"},

@@ -9,6 +9,9 @@
 - Counts are whole numbers, with 人/件 in Chinese where that reads naturally (12,345人).
 - A missing number is "—"; a change with nothing a year earlier says so (去年同期无数据 /
   no data a year earlier), never "nan" or "None".
+- A negative number has the typographic minus (−1,234元), as Plotly's axis ticks and the grids'
+  d3-format write it, so a card, its chart and its grid spell a loss the same way. Exports keep the
+  ASCII "-" a spreadsheet parses (cubes/export.py does not use this module).
 Grids keep raw numbers and format them in the browser (callbacks/grids.py): a column's rows differ
 by orders of magnitude and are sorted and filtered there, so a grid's money column has one fixed
 unit (`GRID_MONEY`: 万元 / M CNY), named in its header by `titled` too.
@@ -24,6 +27,7 @@ _MONEY_SCALES = {"zh": ((1e8, "亿元"), (1e4, "万元"), (1.0, "元")),
 _POINTS = {"zh": "个百分点", "en": " pp"}
 _NO_PRIOR = {"zh": "去年同期无数据", "en": "no data a year earlier"}
 MISSING = "—"
+MINUS = "\u2212"   # "−", not the hyphen "-"
 GRID_MONEY = {"zh": (1e4, "万元"), "en": (1e6, "M CNY")}  # (divisor, unit) of money columns in grids
 
 
@@ -46,6 +50,16 @@ def money_scale(values: Iterable | float, lang: str) -> tuple[float, str]:
     return next(((size, unit) for size, unit in scales if largest >= size), scales[-1])
 
 
+def typographic(text: str) -> str:
+    """A formatted number with the typographic minus: "-1,234" -> "−1,234"."""
+    return text.replace("-", MINUS)
+
+
+def decimal(value, places: int = 2) -> str:
+    """A plain number with thousands separators (1,234.57, −12.0); "—" when missing."""
+    return MISSING if missing(value) else typographic(f"{float(value):,.{places}f}")
+
+
 def _spaced(number: str, unit: str, lang: str) -> str:
     """1.23亿元 in Chinese; 1.23M CNY, 856 CNY in English."""
     if lang == "zh":
@@ -59,7 +73,7 @@ def compact(value, lang: str, digits: int = 2) -> str:
         return MISSING
     size, unit = money_scale(value, lang)
     places = 0 if size == 1.0 else digits
-    return _spaced(f"{float(value) / size:,.{places}f}", unit, lang)
+    return _spaced(decimal(float(value) / size, places), unit, lang)
 
 
 def titled(name: str, unit: str, lang: str) -> str:
@@ -78,20 +92,20 @@ def in_yuan(name: str, lang: str) -> str:
 def percent(value, digits: int = 1) -> str:
     if missing(value):
         return MISSING
-    return f"{float(value) * 100:.{digits}f}%"
+    return typographic(f"{float(value) * 100:.{digits}f}%")
 
 
 def signed_percent(value, digits: int = 1) -> str:
     if missing(value):
         return MISSING
-    return f"{float(value) * 100:+.{digits}f}%"
+    return typographic(f"{float(value) * 100:+.{digits}f}%")
 
 
 def integer(value, unit: str = "", lang: str = "zh") -> str:
     """A count; `unit` (人, 件) is written in Chinese only: 12,345人 / 12,345."""
     if missing(value):
         return MISSING
-    return f"{float(value):,.0f}" + (unit if lang == "zh" else "")
+    return decimal(value, 0) + (unit if lang == "zh" else "")
 
 
 def relative_change(value, prior) -> float:
@@ -101,12 +115,19 @@ def relative_change(value, prior) -> float:
     return (float(value) - float(prior)) / abs(float(prior))
 
 
+def points(value, lang: str, digits: int = 1) -> str:
+    """A difference of two rates in percentage points: +1.2个百分点 / −0.3 pp."""
+    if missing(value):
+        return MISSING
+    return typographic(f"{float(value) * 100:+.{digits}f}") + _POINTS["zh" if lang == "zh" else "en"]
+
+
 def change(value, prior, lang: str, rate: bool = False, digits: int = 1) -> str:
     """The change on a year earlier as read: +12.3% for amounts and counts, +1.2个百分点 / +1.2 pp for
     rates; 去年同期无数据 / no data a year earlier when either side is missing (or the prior is 0)."""
     if rate:
         if missing(value) or missing(prior):
             return _NO_PRIOR["zh" if lang == "zh" else "en"]
-        return f"{(float(value) - float(prior)) * 100:+.{digits}f}{_POINTS['zh' if lang == 'zh' else 'en']}"
+        return points(float(value) - float(prior), lang, digits)
     ratio = relative_change(value, prior)
     return _NO_PRIOR["zh" if lang == "zh" else "en"] if missing(ratio) else signed_percent(ratio, digits)

@@ -47,6 +47,15 @@ def _user_area() -> list:
     ]
 
 
+def _narrow_user_line() -> list:
+    """Below LINKS_FROM the header has no room for the badge: who is signed in and what they may see
+    read on a line of their own above the filter bar (shell.js copies the badge's scope into it)."""
+    if not current_user.is_authenticated:
+        return []
+    return [dmc.Text([current_user.display_name, " · ", html.Span(id="user-scope-narrow")], id="user-line",
+                     size="xs", c="dimmed", ta="right", mb=4, hiddenFrom=LINKS_FROM)]
+
+
 # Where the page links stop fitting in one line beside the title, language, theme and user: below
 # Mantine's lg breakpoint (1200 px; English with the administrator's seven links needs about 1150 px
 # with the user badge) they fold into the ☰ menu.
@@ -121,7 +130,7 @@ def shell() -> dmc.MantineProvider:
                 dcc.Store(id="shell-query"),
                 dcc.Store(id="shell-title"),  # the tab's title shell.js set: page and language
                 header,
-                dmc.AppShellMain([filter_bar(), html.Div(dash.page_container, id="page-wrapper")]),
+                dmc.AppShellMain([*_narrow_user_line(), filter_bar(), html.Div(dash.page_container, id="page-wrapper")]),
             ],
             header={"height": 60},
             padding="md",

@@ -15,12 +15,12 @@ MISSING_VALUES = [None, float("nan"), pd.NA, math.inf, -math.inf]
 @pytest.mark.parametrize("value, zh, en", [
     (0, "0元", "0 CNY"),
     (856.4, "856元", "856 CNY"),
-    (-856.4, "-856元", "-856 CNY"),
+    (-856.4, "−856元", "−856 CNY"),
     (12_345, "1.23万元", "12.35K CNY"),
     (4_567_890, "456.79万元", "4.57M CNY"),
     (123_456_789, "1.23亿元", "123.46M CNY"),
     (1_625_419_502.6, "16.25亿元", "1.63B CNY"),
-    (-2.5e9, "-25.00亿元", "-2.50B CNY"),
+    (-2.5e9, "−25.00亿元", "−2.50B CNY"),
 ])
 def test_money_names_its_unit_in_each_language(value, zh, en):
     assert numbers.compact(value, "zh") == zh
@@ -53,9 +53,9 @@ def test_rates_counts_and_changes():
     assert numbers.integer(90717, "人", "zh") == "90,717人"
     assert numbers.integer(90717, "人", "en") == "90,717"
     assert numbers.change(1.566, 1.0, "zh") == "+56.6%"
-    assert numbers.change(0.5, 1.0, "en") == "-50.0%"
+    assert numbers.change(0.5, 1.0, "en") == "−50.0%"
     assert numbers.change(-5, -10, "en") == "+50.0%"   # a loss halved is an improvement
-    assert numbers.change(0.039, 0.042, "zh", rate=True) == "-0.3个百分点"
+    assert numbers.change(0.039, 0.042, "zh", rate=True) == "−0.3个百分点"
     assert numbers.change(0.877, 0.874, "en", rate=True) == "+0.3 pp"
 
 
@@ -78,3 +78,13 @@ def test_an_empty_rate_comparison_says_so(value, prior):
     assert numbers.change(value, prior, "zh", rate=True) == "去年同期无数据"
     assert numbers.change(value, prior, "en", rate=True) == "no data a year earlier"
     assert "nan" not in numbers.change(value, prior, "zh", rate=True)
+
+
+def test_a_negative_number_has_the_typographic_minus_in_every_format():
+    """Plotly's axis ticks and the grids' d3-format write "−" (U+2212): cards and tooltips do too."""
+    written = [numbers.compact(-1234.5, "zh"), numbers.compact(-1.5e6, "en"), numbers.percent(-0.05),
+               numbers.signed_percent(-0.123), numbers.integer(-42, "人", "zh"), numbers.decimal(-1234.567),
+               numbers.points(-0.012, "en"), numbers.change(0.5, 1.0, "zh")]
+    assert written == ["−1,234元", "−1.50M CNY", "−5.0%", "−12.3%", "−42人", "−1,234.57", "−1.2 pp", "−50.0%"]
+    assert not any("-" in text for text in written)
+    assert numbers.decimal(float("nan")) == "—"

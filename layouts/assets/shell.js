@@ -46,6 +46,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             }
             keepTitle();
             return wantedTitle;
+        },
+        // the unknown-address page has nothing to filter: no filter bar above it
+        filterBar: function (pathname, keys) {
+            const path = (pathname || "/").replace(/(.)\/+$/, "$1");
+            return keys.titles[path] ? {} : {display: "none"};
         }
     }
 });

@@ -32,6 +32,35 @@ def _screen_rows(duo) -> list[dict]:
             Object.fromEntries(Array.from(row.querySelectorAll('.ag-cell'), c => [c.getAttribute('col-id'), c.innerText])));""")
 
 
+def _in_view(duo, grid: str) -> list[str]:
+    """The columns whose header lies wholly inside the grid's visible width, left to right."""
+    return duo.driver.execute_script("""
+        const box = document.querySelector('#' + arguments[0] + ' .ag-body-viewport').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#' + arguments[0] + ' .ag-header-cell'))
+            .map(h => [h.getBoundingClientRect(), h.getAttribute('col-id')])
+            .filter(([r]) => r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1)
+            .sort((a, b) => a[0].left - b[0].left).map(([, id]) => id);""", grid)
+
+
+def _cut(duo, grid: str, columns: list[str]) -> list[str]:
+    """Texts of those columns' cells and headers that do not fit: wider than their box, or running
+    below the row (or header) that holds them."""
+    return duo.driver.execute_script("""
+        const fits = e => { const r = e.getBoundingClientRect(), holder = e.closest('.ag-row, .ag-header-row').getBoundingClientRect();
+                            return e.scrollWidth <= e.clientWidth + 1 && r.bottom <= holder.bottom + 1; };
+        return Array.from(document.querySelectorAll('#' + arguments[0] + ' .ag-cell-value, #' + arguments[0] + ' .ag-cell-wrapper, #'
+                                                    + arguments[0] + ' .ag-cell, #' + arguments[0] + ' .ag-header-cell-text'))
+            .filter(e => arguments[1].includes(e.closest('[col-id]').getAttribute('col-id')))
+            .filter(e => !fits(e)).map(e => e.innerText);""", grid, columns)
+
+
+def _reads_on_a_phone(duo) -> None:
+    """When, who and what of each row (a user's name, name and role) read on the phone's screen, whole."""
+    for grid, first in (("admin-audit-grid", ["at", "actor", "action"]), ("admin-users-grid", ["username", "display_name", "role"])):
+        duo._wait_for(lambda d: _in_view(duo, grid)[:3] == first, timeout=10, msg=f"{grid}: {_in_view(duo, grid)}")
+        duo._wait_for(lambda d: _cut(duo, grid, first) == [], timeout=10, msg=f"{grid}: cut {_cut(duo, grid, first)}")
+
+
 def _logged(access_db, action: str) -> list[tuple[str, int | None]]:
     """(at in UTC, rows) of demo-exec's rows of `action`, newest first: the oracle for the screen."""
     with sqlite3.connect(access_db) as con:
@@ -75,6 +104,7 @@ def test_the_audit_log_reads_in_beijing_time_and_in_words(served, downloads, dem
     duo.driver.set_window_size(390, 844)
     # the filters stack and fit; the grids scroll sideways inside their cards, not the page
     assert duo.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
+    _reads_on_a_phone(duo)
     screenshot(duo, "admin_narrow_zh", width=390)
     duo.driver.set_window_size(1280, 900)
 
@@ -90,6 +120,7 @@ def test_the_audit_log_reads_in_beijing_time_and_in_words(served, downloads, dem
     assert any(r["at"] == _beijing(failed_at) and r["detail"] == "wrong user name or password" for r in rows)
     screenshot(duo, "admin_en")
     duo.driver.set_window_size(390, 844)
+    _reads_on_a_phone(duo)
     screenshot(duo, "admin_narrow_en", width=390)
     # the failed sign-in's 401 is the one error the browser may report
     assert [e for e in console_errors(duo) if "/login - " not in e["message"]] == []

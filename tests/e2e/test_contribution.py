@@ -156,6 +156,13 @@ def _boxes(duo, selector: str) -> list[dict]:
         " return {text: e.textContent, l: r.left, r: r.right, t: r.top, b: r.bottom}; });", selector)
 
 
+def _box(duo, selector: str) -> dict:
+    """The on-screen box of the first element `selector` finds, named by the selector."""
+    return duo.driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {text: arguments[0], l: r.left, r: r.right, t: r.top, b: r.bottom};", selector)
+
+
 def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
             if a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5]
@@ -171,6 +178,18 @@ def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_wa
                         msg="the quadrant has no labels")
     labels = _boxes(dashboard, "#contribution-quadrant .textpoint")
     assert _overlaps(labels) == []
+    # every name whole inside the plot (past its edge it is cut off) and clear of the mode bar
+    plot, modebar = (_box(dashboard, f"#contribution-quadrant {part}") for part in (".nsewdrag", ".modebar"))
+    assert [b["text"] for b in labels if b["l"] < plot["l"] - 0.5 or b["r"] > plot["r"] + 0.5
+            or b["t"] < plot["t"] - 0.5 or b["b"] > plot["b"] + 0.5] == []
+    assert _overlaps([modebar, *labels]) == []
+    # the biggest bubble (the most customers) is one a reader looks for by name: it has one, on or by it
+    bubble = max(dashboard.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#contribution-quadrant .scatterlayer .point'), p => {"
+        " const r = p.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; });"),
+        key=lambda b: b["r"] - b["l"])
+    near = {**bubble, "text": "bubble", "l": bubble["l"] - 4, "r": bubble["r"] + 4, "t": bubble["t"] - 4, "b": bubble["b"] + 4}
+    assert [pair for pair in _overlaps([near, *labels]) if "bubble" in pair], labels
     provinces = _sql(demo_warehouse, "SELECT count(DISTINCT province_code) AS n FROM dim_province").iloc[0, 0]
     assert 3 <= len(labels) <= provinces   # the biggest provinces are named; the rest on hover
     contribution, cost = _sql(demo_warehouse, "SELECT sum(contribution) / count(DISTINCT customer_id), "

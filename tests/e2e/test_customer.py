@@ -78,7 +78,14 @@ def _reads_right(duo, lang: str, premium: float, contribution: float) -> None:
              "en": ("Premium", "Contribution", "Amount (CNY)", ["First-year premium", "Renewal premium"])}[lang]
     duo.wait_for_contains_text("#customer-waterfall .xtitle", names[2], timeout=30)
     rows = _texts(duo, "#customer-waterfall .ytick text")
-    assert rows[0] == f"{names[0]} {premium:,.0f}" and rows[-1] == f"{names[1]} {contribution:,.0f}", rows
+    minus = f"{contribution:,.0f}".replace("-", "\u2212")   # a loss with the typographic minus
+    assert rows[0] == f"{names[0]} {premium:,.0f}" and rows[-1] == f"{names[1]} {minus}", rows
+    # the mode bar sits above the bars, not over the premium's
+    covered = duo.driver.execute_script("""
+        const m = document.querySelector('#customer-waterfall .modebar').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#customer-waterfall .point path')).map(p => p.getBoundingClientRect())
+            .filter(b => b.width > 0 && b.left < m.right && m.left < b.right && b.top < m.bottom && m.top < b.bottom).length;""")
+    assert covered == 0
     assert _texts(duo, "#customer-payments-chart .ytitle") == [names[2]]
     legend = _texts(duo, "#customer-payments-chart .legendtext")
     assert legend[:2] == names[3], legend

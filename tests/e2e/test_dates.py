@@ -23,10 +23,19 @@ def _visible(duo, xpath: str, timeout: int = 10):
     return next(e for e in duo.driver.find_elements(By.XPATH, xpath) if e.is_displayed())
 
 
-def _open_picker(duo):
+def _open_picker(duo, shows: str | None = None):
+    """Open the drawer, check the picker's field reads `shows` (the active period) as a value, not a
+    faded hint, and open the calendar."""
     duo.find_element("#filter-open").click()
     field = duo.wait_for_element("#filter-dates", timeout=10)
     duo._wait_for(lambda _d: field.is_displayed(), timeout=10, msg="drawer did not open")
+    if shows is not None:
+        duo._wait_for(lambda _d: field.text == shows, timeout=10, msg=f"the field reads {field.text!r}, not {shows!r}")
+        colours = duo.driver.execute_script(
+            "const text = el => getComputedStyle(el).color;"
+            "return [text(arguments[0].querySelector('span') || arguments[0]), text(document.querySelector('.mantine-DatePickerInput-label'))];",
+            field)
+        assert colours[0] == colours[1]   # as dark as the label above it
     field.click()
 
 
@@ -59,7 +68,7 @@ def test_pick_a_preset_then_two_days_and_read_the_cards(dashboard, demo_warehous
     duo.driver.get(duo.server_url + "/")
     duo.wait_for_contains_text("#filter-period-chip", "期间：2026-01-01 — 2026-10-31（今年以来）", timeout=30)
 
-    _open_picker(duo)
+    _open_picker(duo, shows="2026年1月1日 – 2026年10月31日（今年以来）")
     assert _caption(duo) == "2026年10月"  # opens on the as-of month, in Chinese
     weekdays = [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, f".{PICKER}-weekday") if e.is_displayed()]
     assert weekdays[:3] == ["一", "二", "三"]
@@ -69,13 +78,14 @@ def test_pick_a_preset_then_two_days_and_read_the_cards(dashboard, demo_warehous
     duo.wait_for_contains_text("#filter-period-chip", "期间：2025-11-01 — 2026-10-31（近12个月）", timeout=30)
     assert "from=2025-11-01" in duo.driver.current_url and "to=2026-10-31" in duo.driver.current_url
 
-    _open_picker(duo)
+    _open_picker(duo, shows="2025年11月1日 – 2026年10月31日（近12个月）")
     while _caption(duo) != "2026年9月":
         _step(duo, "previous")
     _day(duo, 15)
     _step(duo, "next")
     assert _caption(duo) == "2026年10月"
     _day(duo, 10)
+    assert duo.find_element("#filter-dates").text == "2026年9月15日 – 2026年10月10日"   # the days just picked
     _visible(duo, "//button[@id='filter-apply']").click()
     duo.wait_for_contains_text("#filter-period-chip", "期间：2026-09-15 — 2026-10-10", timeout=30)
     assert "（" not in duo.find_element("#filter-period-chip").text  # not a preset: none is named
@@ -93,7 +103,7 @@ def test_the_picker_speaks_english_with_english_presets(dashboard):
     duo = dashboard
     duo.driver.get(duo.server_url + "/explore?lang=en")
     duo.wait_for_contains_text("#filter-period-chip", "Period: 2026-01-01 — 2026-10-31 (Year to date)", timeout=30)
-    _open_picker(duo)
+    _open_picker(duo, shows="1 Jan 2026 – 31 Oct 2026 (Year to date)")
     assert _caption(duo) == "October 2026"
     presets = [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, f".{PICKER}-presetButton") if e.is_displayed()]
     assert presets == ["This month", "Last month", "This quarter", "Year to date", "Last year", "Last 12 months"]

@@ -187,7 +187,7 @@ def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_wareho
     assert [(t["type"], t["name"]) for t in traces] == [("scatter", "个人代理"), ("scatter", "银保")]
     assert all("lines" in t["mode"] for t in traces)
     a, b = _by_channel(demo_warehouse, PREMIUM_BY.format(key="p.channel_code", where=""))
-    change = f"{(b - a) / a * 100:+.1f}%"
+    change = f"{(b - a) / a * 100:+.1f}%".replace("-", "−")   # the typographic minus
     # on screen: each segment's total (in 亿元 at this size) and B against A
     summary = _summary(dashboard, f"B 较 A：{change}")
     assert f"A 个人代理：{a / 1e8:,.2f}亿" in summary and f"B 银保：{b / 1e8:,.2f}亿" in summary
@@ -195,7 +195,7 @@ def test_compare_mode_as_lines_with_totals_and_difference(dashboard, demo_wareho
     cells = _total_row(dashboard)
     assert cells["member"] == "合计"
     assert cells["s0"] == f"{a / 1e4:,.2f}" and cells["s1"] == f"{b / 1e4:,.2f}"
-    assert cells["diff_pct"].replace("\u2212", "-") == change  # d3 writes a typographic minus
+    assert cells["diff_pct"] == change  # the grid's d3-format writes the same minus
     screenshot(dashboard, "explore_compare_line_zh")
     dashboard.driver.set_window_size(390, 900)
     screenshot(dashboard, "explore_compare_line_zh_390", 390)
@@ -271,12 +271,12 @@ def test_compare_mode_pies_side_by_side_and_rates_in_points(dashboard, demo_ware
     dashboard.wait_for_contains_text("#explore-notice", "比率类指标不能用饼图", timeout=30)
     dashboard.wait_for_element("#explore-chart-graph .bars .point path", timeout=30)
     a, b = _by_channel(demo_warehouse, LOSS_RATIO_BY_CHANNEL)
-    points = f"{(b - a) * 100:+.1f}"
+    points = f"{(b - a) * 100:+.1f}".replace("-", "−")
     summary = _summary(dashboard, f"B 较 A：{points}个百分点")
     assert f"A 个人代理：{a * 100:.1f}%" in summary and f"B 银保：{b * 100:.1f}%" in summary
     cells = _total_row(dashboard)
     assert cells["s0"] == f"{a * 100:.2f}%" and cells["s1"] == f"{b * 100:.2f}%"
-    assert cells["diff_pct"].replace("\u2212", "-") == points  # the grid writes d3's typographic minus
+    assert cells["diff_pct"] == points
     assert "差异（个百分点）" in dashboard.find_element("#explore-grid .ag-header").text
     screenshot(dashboard, "explore_compare_rate_zh")
     assert console_errors(dashboard) == []

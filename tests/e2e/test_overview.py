@@ -119,7 +119,7 @@ def test_trend_tooltip_compares_with_last_year_and_axis_names_the_unit(dashboard
     text = _hover_text(dashboard, first_point)
     assert f"{year}年1月" in text and "上年同期" in text and "同比" in text
     assert _yi(january) in text and _yi(last_january) in text
-    assert f"{(january / last_january - 1) * 100:+.1f}%" in text
+    assert f"{(january / last_january - 1) * 100:+.1f}%".replace("-", "−") in text
 
 
 def test_growers_and_fallers_are_two_groups_equal_to_the_raw_tables(dashboard, demo_warehouse):

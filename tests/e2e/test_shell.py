@@ -57,6 +57,8 @@ def test_an_unknown_address_shows_a_page_in_the_language_with_a_link_home(dashbo
     dashboard.wait_for_text_to_equal("#app-title", "保险分析立方")
     _wait_for_browser_state(dashboard, "zh-CN", "页面不存在 · 保险分析立方")
     assert "404 - Page not found" not in dashboard.find_element("#page-wrapper").text
+    assert not dashboard.find_element("#filter-open").is_displayed()   # nothing to filter on this page
+    assert "期间" not in dashboard.find_element("body").text   # nor a period chip
     screenshot(dashboard, "not_found_zh")
     dashboard.driver.set_window_size(390, 844)
     screenshot(dashboard, "not_found_narrow_zh", width=390)
@@ -65,11 +67,14 @@ def test_an_unknown_address_shows_a_page_in_the_language_with_a_link_home(dashbo
     assert link.text == "← 返回经营总览"
     link.click()
     dashboard.wait_for_text_to_equal("#overview-title", "经营总览", timeout=30)
+    dashboard._wait_for(lambda d: dashboard.find_element("#filter-open").is_displayed(), timeout=10,
+                        msg="the overview has no filter bar")
     _wait_for_browser_state(dashboard, "zh-CN", "经营总览 · 保险分析立方")
 
     dashboard.driver.get(dashboard.server_url + "/explore/nothing?lang=en")
     dashboard.wait_for_text_to_equal("#not-found-title", "Page not found", timeout=30)
     _wait_for_browser_state(dashboard, "en", "Page not found · PolicyCube")
+    assert not dashboard.find_element("#filter-open").is_displayed()
     screenshot(dashboard, "not_found_en")
     dashboard.driver.set_window_size(390, 844)
     screenshot(dashboard, "not_found_narrow_en", width=390)
