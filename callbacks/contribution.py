@@ -18,7 +18,7 @@ from callbacks import charts
 from callbacks.downloads import export_href, register_export
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
-from callbacks.grids import json_rows, number_column
+from callbacks.grids import header_width, json_rows, number_column
 from callbacks.view_cache import memoised_view, not_kept
 from callbacks.view_url import rewritten_search
 from cubes import contribution_analysis as analysis
@@ -174,16 +174,17 @@ def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
 
 # --- grids ------------------------------------------------------------------------------------------
 def _text_column(field: str, header: str, **extra) -> dict:
-    return {"field": field, "headerName": header, "minWidth": 110, **extra}
+    column = {"field": field, "headerName": header, "minWidth": 110, **extra}
+    return column | {"minWidth": max(column["minWidth"], header_width(header))}
 
 
-def _number(field: str, fmt: str, lang: str, header: str | None = None) -> dict:
+def _number(field: str, fmt: str, lang: str, header: str | None = None, min_width: int | None = None) -> dict:
     """A number column that shares the width (these grids hold many columns side by side) but
     keeps a whole amount in yuan readable; an amount's header names the unit (元 / CNY)."""
     header = header or t(f"contribution.col.{field}", lang)
     if fmt == "money":
         header = numbers.in_yuan(header, lang)
-    return number_column(field, header, fmt, minWidth=135 if fmt == "money" else 110, flex=1)
+    return number_column(field, header, fmt, minWidth=min_width or (135 if fmt == "money" else 110), flex=1)
 
 
 def tiers_grid(frame: pd.DataFrame, lang: str) -> tuple[list, list, dict]:
@@ -253,7 +254,7 @@ def loss_grid(shown: pd.DataFrame, lang: str) -> tuple[list, list]:
                 "pinned": "left", "width": 150},
                _text_column("reason", t("contribution.col.reason", lang), width=170)]
     # customer-level amounts are short: narrower columns keep the whole row in view
-    columns += [_number(f, fmt, lang, _loss_header(f, lang)) | {"minWidth": 115} for f, fmt in LOSS_COLUMNS]
+    columns += [_number(f, fmt, lang, _loss_header(f, lang), min_width=115) for f, fmt in LOSS_COLUMNS]
     return rows, columns
 
 

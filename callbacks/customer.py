@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 from urllib.parse import urlencode
 
 import dash_mantine_components as dmc
@@ -17,7 +16,7 @@ from callbacks import charts
 from callbacks.downloads import export_href, register_export
 from callbacks.engine import current_access, shared_engine
 from callbacks.filters import current_filters
-from callbacks.grids import json_rows, number_column
+from callbacks.grids import CELL_PADDING, HEADER_MARKS, json_rows, number_column, text_width
 from callbacks.view_cache import memoised_view, not_kept
 from cubes.customer_contribution import Rank, contribution_rank, waterfall
 from cubes.customer_gaps import Gap, history_gaps
@@ -126,14 +125,6 @@ def _date_column(field: str, header_key: str, lang: str) -> dict:
     return _text_column(field, header_key, lang, context={"format": "date"})
 
 
-# AG Grid's quartz theme: a 14 px font, 16 px padding each side of a cell, and room for the sort and
-# resize marks in a header
-CELL_PADDING, HEADER_MARKS = 36, 22
-
-
-def _text_width(text: str) -> float:
-    """Pixels `text` needs in the grid's font: CJK characters are square, the rest about 8.5 px."""
-    return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8.5 for c in text)
 
 
 def _shown(value) -> str:
@@ -147,8 +138,8 @@ def _fit(rows: list[dict], columns: list[dict]) -> list[dict]:
     """Every column at least as wide as its longest cell and its header, so no id, date, amount or
     product is cut to "…": columns still share out a wide screen, a phone scrolls sideways."""
     for column in columns:
-        widest = max([_text_width(_shown(row.get(column["field"]))) for row in rows] +
-                     [_text_width(column["headerName"]) + HEADER_MARKS])
+        widest = max([text_width(_shown(row.get(column["field"]))) for row in rows] +
+                     [text_width(column["headerName"]) + HEADER_MARKS])
         column["minWidth"] = max(column.get("minWidth", 0), math.ceil(widest + CELL_PADDING))
         if column.get("pinned"):  # a pinned column keeps its width: on a phone the rest scroll beside it
             column.update(flex=None, width=column["minWidth"])

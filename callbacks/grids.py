@@ -3,11 +3,29 @@ sort state read from (and written into) its column definitions for the URL."""
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pandas as pd
 
 from layouts.grid_sort import Sort
 from layouts.numbers import GRID_MONEY, titled
+
+# AG Grid's quartz theme: a 14 px font, 16 px padding each side of a cell, and room for the sort
+# mark and the menu button in a header (a header's text had 77 px less than its column)
+CELL_PADDING, HEADER_MARKS = 36, 44
+
+
+def text_width(text: str) -> float:
+    """Pixels `text` needs in the grid's font: CJK characters are square, the rest about 8.5 px."""
+    return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8.5 for c in text)
+
+
+def header_width(header: str) -> int:
+    """The narrowest column whose wrapped header breaks no word ("Contributi / on margin"): its
+    longest word, with the cell's padding and the header's marks (Chinese breaks between any two
+    characters)."""
+    return math.ceil(max(map(text_width, header.split()), default=0) + CELL_PADDING + HEADER_MARKS)
+
 
 # d3-format in the browser, so the grid keeps raw numbers (sorting and CSV export stay exact).
 NUMBER_FORMATS = {"money": ",.0f", "int": ",.0f", "pct": ".2%", "float": ",.2f"}
@@ -24,11 +42,13 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
     scaled = "params.value" if divisor == 1 else f"params.value / {divisor:g}"
     # A minimum width keeps numbers whole on a narrow screen (1,234,567.89 万元; raw yuan are wider):
     # the grid scrolls sideways instead.
-    return {"field": field, "headerName": header, "type": "rightAligned", "cellDataType": "number",
-            "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
-            "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
-            # AG Grid keeps a column's context for the application: an export of the grid writes the format
-            "context": {"format": fmt}, **extra}
+    column = {"field": field, "headerName": header, "type": "rightAligned", "cellDataType": "number",
+              "minWidth": 110 if fmt != "money" else 150 if divisor == 1 else 130,
+              "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
+              # AG Grid keeps a column's context for the application: an export of the grid writes the format
+              "context": {"format": fmt}, **extra}
+    column["minWidth"] = max(column["minWidth"], header_width(header))
+    return column
 
 
 # --- sort state in the URL (layouts/grid_sort.py) -----------------------------------------------

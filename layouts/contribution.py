@@ -110,8 +110,9 @@ def _table_link(prefix: str, lang: str) -> dmc.Group:
 def _grid(grid_id: str, lang: str, **options) -> dag.AgGrid:
     """A sortable grid as tall as its rows (the policy grid's callback may give it a fixed height)."""
     return dag.AgGrid(id=grid_id, rowData=[], columnDefs=[],
+                      # no column menu (these grids have no filter): its button took a header's room
                       defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True,
-                                     "autoHeaderHeight": True},
+                                     "autoHeaderHeight": True, "suppressHeaderMenuButton": True},
                       dashGridOptions=grid_options(lang, domLayout="autoHeight", **options),
                       className="ag-theme-quartz", style={"width": "100%"})
 

@@ -206,3 +206,27 @@ def test_labels_do_not_overlap_and_the_whale_axis_reaches_100(dashboard, demo_wa
         "const d = document.querySelector('#contribution-whale .js-plotly-plot')._fullData[0]; return d.x[d.x.length - 1];")
     assert last == pytest.approx(100.0)
     screenshot(dashboard, f"contribution_labels_{width}", width=width)
+
+
+# Each header word's width in the header's own font, against the room its header has.
+BROKEN_HEADER_WORDS = """
+const canvas = document.createElement('canvas').getContext('2d');
+const broken = [];
+for (const el of document.querySelectorAll('.ag-header-cell-text')) {
+    canvas.font = getComputedStyle(el).font;
+    for (const word of el.textContent.split(/\\s+/)) {
+        if (word && canvas.measureText(word).width > el.clientWidth + 0.5) broken.push(el.textContent);
+    }
+}
+return broken;"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_english_grid_headers_break_between_words_not_inside_them(dashboard, width):
+    """A narrow column wraps its header between words: "Contribution margin", never "Contributi / on"."""
+    dashboard.driver.set_window_size(width, 900)
+    dashboard.driver.get(f"{dashboard.server_url}/contribution?lang=en")
+    dashboard.wait_for_element("#contribution-tiers .ag-header-cell-text", timeout=60)
+    dashboard.wait_for_element("#contribution-losses .ag-row", timeout=60)
+    assert dashboard.driver.execute_script(BROKEN_HEADER_WORDS) == []
+    dashboard.driver.set_window_size(1280, 900)

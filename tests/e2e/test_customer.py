@@ -194,7 +194,7 @@ def test_two_days_picked_that_cut_months_give_the_contribution_pages_numbers(das
     dashboard.wait_for_contains_text(
         "#customer-rank", f"第 {numbers.integer(rank)} 位 / 共 {numbers.integer(len(flows))} 位客户", timeout=40)
     rows = _texts(dashboard, "#customer-waterfall .ytick text")  # the premium chart's legend may hold one kind
-    assert rows[0] == f"保费 {premium:,.0f}" and rows[-1] == f"贡献 {contribution:,.0f}", rows
+    assert rows[0] == f"保费 {numbers.decimal(premium, 0)}" and rows[-1] == f"贡献 {numbers.decimal(contribution, 0)}", rows
     ticks = _texts(dashboard, "#customer-payments-chart .xtick text")  # a month or two: one tick a month
     assert ticks and len(set(ticks)) == len(ticks), ticks
     screenshot(dashboard, "customer_cut_months_zh")
