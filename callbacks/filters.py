@@ -139,7 +139,6 @@ def _picker(state: FilterState, lang: str) -> tuple:
     Output("filter-dates", "defaultDate"),
     Output("filter-dates", "placeholder"),
     Output("filter-dates", "valueFormat"),
-    Output("filter-period-chip", "children"),
     Output("filter-chips", "children"),
     Output("filter-clear", "display"),
     Output("filter-notice", "children"),
@@ -171,7 +170,6 @@ def show_filters(shared):
         [],
         t("filter.dates", lang),
         *_picker(state, lang),
-        period_text(state, lang),
         _chips(state, lang),
         "inline-block" if state.active else "none",
         notice,
@@ -181,6 +179,26 @@ def show_filters(shared):
         t("filter.clear", lang),
         t("filter.title", lang),
     )
+
+
+# pages whose view is not limited by the default period: without a chosen range they show everything
+WHOLE_HISTORY_PAGES = ("/customer",)
+
+
+@callback(
+    Output("filter-period-chip", "children"),
+    Input("shell-query", "data"),
+    Input("url", "pathname"),
+)
+def show_period(shared, pathname):
+    """The chip names the period the page shows: the single customer view shows a customer's whole
+    history until a range is chosen, and says so instead of the default period it does not apply."""
+    query = query_of(shared)
+    lang = normalise_language(query.get("lang"))
+    state = current_filters(query)
+    if pathname in WHOLE_HISTORY_PAGES and not state.dated:
+        return t("period.chip_all", lang, as_of=load_rules().as_of.isoformat())
+    return period_text(state, lang)
 
 
 @callback(

@@ -50,6 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # dates and periods (layouts/filter_state.py's period rules, the picker's presets, the period chip)
     "period.chip": {"zh": "期间：{start} — {end}{preset}", "en": "Period: {start} — {end}{preset}"},
     "period.chip_preset": {"zh": "（{name}）", "en": " ({name})"},
+    "period.chip_all": {"zh": "期间：全部历史（截至 {as_of}）", "en": "Period: whole history (to {as_of})"},
     "period.preset.this_month": {"zh": "本月", "en": "This month"},
     "period.preset.last_month": {"zh": "上月", "en": "Last month"},
     "period.preset.this_quarter": {"zh": "本季度", "en": "This quarter"},

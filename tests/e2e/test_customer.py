@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from cubes.rules import load_rules
 from layouts import numbers
 from tests.e2e.conftest import click_label, console_errors, screenshot
 from tests.e2e.test_dates import _caption, _day, _open_picker, _step
@@ -183,6 +184,9 @@ def test_two_days_picked_that_cut_months_give_the_contribution_pages_numbers(das
 
     dashboard.driver.get(f"{dashboard.server_url}/customer?id={cid}")
     dashboard.wait_for_contains_text("#customer-profile", cid, timeout=40)
+    # until a range is picked the view holds the whole history, and the period chip says so
+    as_of = load_rules().as_of.isoformat()
+    dashboard.wait_for_text_to_equal("#filter-period-chip", f"期间：全部历史（截至 {as_of}）", timeout=30)
     _open_picker(dashboard)
     while _caption(dashboard) != "2026年5月":
         _step(dashboard, "previous")
@@ -191,6 +195,7 @@ def test_two_days_picked_that_cut_months_give_the_contribution_pages_numbers(das
     _day(dashboard, 15)
     dashboard.find_element("#filter-apply").click()
     dashboard.wait_for_contains_text("#customer-period", f"{low} 至 {high}", timeout=30)
+    dashboard.wait_for_text_to_equal("#filter-period-chip", f"期间：{low} — {high}", timeout=30)
     dashboard.wait_for_contains_text(
         "#customer-rank", f"第 {numbers.integer(rank)} 位 / 共 {numbers.integer(len(flows))} 位客户", timeout=40)
     rows = _texts(dashboard, "#customer-waterfall .ytick text")  # the premium chart's legend may hold one kind
