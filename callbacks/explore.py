@@ -206,6 +206,9 @@ def draw_explore(query):
             figure = charts.measure_chart(chart, body[level].astype(str), body[f"{level}|{lang}"], body[state.measure],
                                           definition.fmt, name, lang)
             rows, columns, options = _grid(frame, level, state.measure, lang)
+        if not body.empty and chart != "pie":  # the members' axis names their level (大区, 省份, ...)
+            shown = cube_by_name(EXPLORE_CUBE).level(level)[1]
+            figure.update_xaxes(title=shown.label_zh if lang == "zh" else shown.label_en)
     except Exception:  # the page shows a message, never a traceback
         log.exception("explore query failed")
         not_kept()

@@ -96,6 +96,7 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, downloads, demo_war
     shown = _bars(dashboard)
     assert set(shown) == set(regions)
     assert _axis_unit(dashboard)[0] == _chinese_unit(regions.values())
+    assert dashboard.find_element("#explore-chart-graph .xtitle").text == "大区"
     for key, value in regions.items():
         assert shown[key] == pytest.approx(value, rel=1e-9)
 
@@ -108,6 +109,7 @@ def test_drill_from_regions_to_provinces_and_back(dashboard, downloads, demo_war
     shown = _bars(dashboard)
     assert set(shown) == set(provinces)
     assert sum(shown.values()) == pytest.approx(sum(provinces.values()), rel=1e-9)
+    dashboard.wait_for_text_to_equal("#explore-chart-graph .xtitle", "省份", timeout=30)
     screenshot(dashboard, "explore_drilled_zh")
     _check_exports(downloads, demo_warehouse, top_region, provinces)
 
