@@ -1,0 +1,56 @@
+"""Malformed requests get a 4xx answer and one warning line, never a 500 with a traceback.
+
+The browser posts callbacks only with values its own components hold, and builds export links only
+from the page's specs. A callback or export that raises TypeError, KeyError, ... on its inputs was
+sent a hand-made request (a string where a store holds a dict, a null grid cell, a spec nested
+100,000 deep): it answers 400, and the log gets one line naming the route, the error and the line of
+code it came from (so a genuine bug is still found from the log) rather than a full traceback that
+anyone could flood the log with. Every other error (the warehouse, the disk, a bug of another kind)
+is left to Flask: a 500 with its traceback.
+"""
+from __future__ import annotations
+
+import traceback
+
+from dash import Dash
+from dash.exceptions import DependencyException, UnsupportedRelativePath
+from flask import Response, current_app, request
+
+# What Python raises when a value has the wrong type or shape; RecursionError from the JSON decoder
+# on a deeply nested body, OverflowError from an integer too large for the warehouse or a date; Dash's
+# pages router refuses a URL path that does not start with '/'.
+MALFORMED = (TypeError, ValueError, LookupError, AttributeError, RecursionError, OverflowError,
+             UnsupportedRelativePath)
+GUARDED = ("/_dash-update-component", "/export/")
+
+
+def _origin(error: BaseException) -> str:
+    """file:line of the innermost frame raising `error` (the project's own frame when there is one)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [f for f in frames if "site-packages" not in f.filename] or frames
+    return f"{own[-1].filename}:{own[-1].lineno}" if own else "?"
+
+
+def _warn(error: BaseException) -> None:
+    current_app.logger.warning("malformed request %s %s: %s: %.200s (%s)", request.method, request.path,
+                               type(error).__name__, error, _origin(error))
+
+
+def _malformed(error: Exception) -> Response:
+    if not request.path.startswith(GUARDED) and not isinstance(error, RecursionError):
+        raise error  # outside callbacks and exports, a TypeError is the server's own: Flask logs it
+    _warn(error)
+    return Response("Bad request: the request's values do not have the expected form.\n", status=400,
+                    mimetype="text/plain; charset=utf-8")
+
+
+def _no_such_bundle(error: DependencyException) -> Response:
+    # Dash raises this for a /_dash-component-suites/ path it never registered (anyone can ask)
+    _warn(error)
+    return Response("Not found.\n", status=404, mimetype="text/plain; charset=utf-8")
+
+
+def init_guard(app: Dash) -> None:
+    for kind in MALFORMED:
+        app.server.register_error_handler(kind, _malformed)
+    app.server.register_error_handler(DependencyException, _no_such_bundle)

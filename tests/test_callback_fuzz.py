@@ -1,0 +1,174 @@
+"""Malformed input never makes a 500 or a traceback: every registered server callback, posted as the
+browser would (its ids, outputs and the values the pages really hold) but with one input or state at a
+time replaced by a wrong type, a null, an oversize or a deeply nested value; and the hand-made requests
+an independent probe sent (issue 15 item 5)."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from tests.test_access_serving import served, sign_in  # noqa: F401  (served is a fixture)
+
+PAGES = ("/", "/explore", "/pivot", "/contribution", "/agents", "/customer")
+SPEC = {"cube": "policies", "measures": ["written_premium"], "rows": ["geography.region"],
+        "filters": [{"dim": "time.month", "op": "between", "values": ["2026-03-01", "2026-03-31"]}]}
+
+
+def nested(depth: int):
+    value = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+WRONG = {"text": "x", "number": 1, "list": [], "object": {}, "null": None, "100 kB": "a" * 100_000,
+         "2**63": 2**63, "nested": nested(300), "list of nulls": [None, None]}
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    return sign_in(served, "demo-exec")
+
+
+def logged_tracebacks(caplog, capfd) -> list[str]:
+    records = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    err = capfd.readouterr().err
+    return [r.getMessage()[:300] for r in records] + ([err[-2000:]] if "Traceback" in err else [])
+
+
+# --- what the pages hold: every component's props, from the shell and each page as the router serves it
+
+
+def components(node):
+    """Every component (as Dash serialises it) in a layout tree."""
+    if isinstance(node, dict):
+        if "props" in node and "type" in node:
+            yield node
+        for value in (node.get("props") or node).values():
+            yield from components(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from components(item)
+
+
+def dependency_id(dep_id: str):
+    return json.loads(dep_id) if dep_id.startswith("{") else dep_id
+
+
+def matches(pattern, concrete) -> bool:
+    if not isinstance(pattern, dict):
+        return pattern == concrete
+    return (isinstance(concrete, dict) and concrete.keys() == pattern.keys()
+            and all(isinstance(v, list) or concrete[k] == v for k, v in pattern.items()))
+
+
+class Payloads:
+    """Callback bodies shaped like the browser's: wildcard ids expanded to the ids the pages really
+    have (a made-up one when a page makes them later), values taken from the pages' own props."""
+
+    def __init__(self, dependencies, held: list[dict]):
+        self.dependencies, self.held = dependencies, held
+
+    def concrete(self, dep_id: str) -> list:
+        pattern = dependency_id(dep_id)
+        if not isinstance(pattern, dict):
+            return [pattern]
+        found = [c["props"]["id"] for c in self.held if matches(pattern, c["props"].get("id"))]
+        unique = [json.loads(s) for s in dict.fromkeys(json.dumps(f, sort_keys=True) for f in found)]
+        return unique or [{k: ("x" if isinstance(v, list) else v) for k, v in pattern.items()}]
+
+    def value(self, concrete_id, prop):
+        for c in self.held:
+            if c["props"].get("id") == concrete_id and prop in c["props"]:
+                return c["props"][prop]
+        return None
+
+    def entries(self, dep: dict, replace=None, with_value=True):
+        """One dependency as the body lists it: a list for ALL/ALLSMALLER wildcards."""
+        ids = self.concrete(dep["id"])
+        made = [{"id": i, "property": dep["property"],
+                 **({"value": self.value(i, dep["property"]) if replace is None else replace} if with_value else {})}
+                for i in ids]
+        pattern = dependency_id(dep["id"])
+        wild = isinstance(pattern, dict) and any(v in (["ALL"], ["ALLSMALLER"]) for v in pattern.values())
+        return made if wild else made[0]
+
+    def body(self, dep: dict, slot: int | None = None, value=None) -> dict:
+        """The callback `dep` with input/state number `slot` (counting inputs first) set to `value`."""
+        multi = dep["output"].startswith("..")
+        outputs = [dict(zip(("id", "property"), o.rsplit(".", 1)))
+                   for o in (dep["output"][2:-2].split("...") if multi else [dep["output"]])]
+        outputs = [self.entries(o, with_value=False) for o in outputs]
+        slots = [*dep["inputs"], *dep["state"]]
+        filled = [self.entries(d, value if i == slot else None) for i, d in enumerate(slots)]
+        changed = [f'{dep["inputs"][0]["id"]}.{dep["inputs"][0]["property"]}'] if dep["inputs"] else []
+        return {"output": dep["output"], "outputs": outputs if multi else outputs[0],
+                "inputs": filled[:len(dep["inputs"])], "state": filled[len(dep["inputs"]):],
+                "changedPropIds": changed}
+
+
+@pytest.fixture(scope="module")
+def payloads(client):
+    dependencies = [d for d in client.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
+    held = list(components(client.get("/_dash-layout").get_json()))
+    router = next(d for d in dependencies if "_pages_content.children" in d["output"])
+    shell = Payloads(dependencies, held)
+    for path in PAGES:
+        body = shell.body(router)
+        for entry in body["inputs"] + body["state"]:
+            if entry["property"] == "pathname":
+                entry["value"] = path
+            elif entry["property"] in ("search", "hash"):
+                entry["value"] = "" if entry["property"] == "hash" else "?lang=en"
+            elif entry["property"] == "href":
+                entry["value"] = f"http://localhost{path}?lang=en"
+        answer = client.post("/_dash-update-component", json=body)
+        assert answer.status_code == 200, (path, answer.data[:300])
+        held += list(components(answer.get_json()["response"]))
+    return Payloads(dependencies, held)
+
+
+def test_every_callback_answers_wrong_types_nulls_and_oversize_values_without_a_500(client, payloads, caplog, capfd):
+    caplog.set_level(logging.WARNING)
+    failures, posted = [], 0
+    for dep in payloads.dependencies:
+        slots = len(dep["inputs"]) + len(dep["state"])
+        cases = [(None, None)] + [(slot, name) for slot in range(slots) for name in WRONG]
+        for slot, name in cases:
+            body = payloads.body(dep, slot, WRONG.get(name))
+            answer = client.post("/_dash-update-component", json=body)
+            posted += 1
+            if answer.status_code >= 500 or (slot is None and answer.status_code == 400):
+                failures.append((dep["output"][:90], slot, name, answer.status_code))
+    assert posted > 500  # every callback, every input and state
+    assert failures == []
+    assert logged_tracebacks(caplog, capfd) == []
+
+
+def test_hand_made_requests_answer_4xx_without_a_traceback(served, client, payloads, caplog, capfd):
+    caplog.set_level(logging.WARNING)
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = client.post("/_dash-update-component", data=deep, content_type="application/json")
+    assert answer.status_code == 400
+
+    whale = client.get("/export/contribution.csv", query_string={"kind": "whale", "spec": json.dumps(SPEC)})
+    assert 400 <= whale.status_code < 500
+    for view in ("explore", "pivot"):
+        huge = {**SPEC, "top": {"n": 9223372036854775808}}
+        answer = client.get(f"/export/{view}.csv", query_string={"kind": "table", "spec": json.dumps(huge)})
+        assert 400 <= answer.status_code < 500, (view, answer.status_code)
+        nested_spec = client.get(f"/export/{view}.csv", query_string={"kind": "table", "spec": deep})
+        assert 400 <= nested_spec.status_code < 500
+
+    clicked = next(d for d in payloads.dependencies if any(i["id"] == "pivot-grid" and i["property"] == "cellClicked"
+                                                           for i in d["inputs"]))
+    slot = next(n for n, i in enumerate(clicked["inputs"]) if i["property"] == "cellClicked")
+    answer = client.post("/_dash-update-component", json=payloads.body(clicked, slot, {"rowId": None, "colId": None}))
+    assert answer.status_code < 500
+
+    anonymous = served.server.test_client()
+    missing = anonymous.get("/_dash-component-suites/dash/nope.js")
+    assert missing.status_code == 404 and b"registered paths" not in missing.data
+    assert logged_tracebacks(caplog, capfd) == []
