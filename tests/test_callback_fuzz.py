@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -25,6 +26,17 @@ def nested(depth: int):
 
 WRONG = {"text": "x", "number": 1, "list": [], "object": {}, "null": None, "100 kB": "a" * 100_000,
          "2**63": 2**63, "nested": nested(300), "list of nulls": [None, None]}
+
+
+# Addresses a person can type: every page parameter at once, each nonsense, huge or out of range.
+TYPED = {"measure": "nope", "dim": "x" * 5000, "path": ",".join(["x"] * 500), "chart": "pie'", "top": str(2**63),
+         "slice": "time.x", "members": "%00,\u0000,' OR 1=1 --", "compare": "yoy", "sort": "-nope", "rows": "x,x",
+         "cols": "geography.region,geography.region", "measures": ",", "heat": "2", "depth": "-9223372036854775809",
+         "wdim": "nope", "wmember": "[]", "reason": "{}", "adopt": "1e309", "branch": "%", "team": "_", "agent": "*",
+         "from": "2026-02-30", "to": "99999-01-01", "region": "east,east", "channel": "x" * 100_000, "id": "../../etc",
+         "lang": "xx", "action": "null", "actor": "None"}
+TYPED_SEARCHES = ["?" + urlencode(TYPED), "?" + "&".join(f"{k}=" for k in TYPED), "?top=0&from=2027-01-01&to=2020-01-01",
+                  "?" + "a=1&" * 5000, "?lang=en&%ZZ=%ZZ", "#?&&=="]
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +155,39 @@ def test_every_callback_answers_wrong_types_nulls_and_oversize_values_without_a_
             if answer.status_code >= 500 or (slot is None and answer.status_code == 400):
                 failures.append((dep["output"][:90], slot, name, answer.status_code))
     assert posted > 500  # every callback, every input and state
+    assert failures == []
+    assert logged_tracebacks(caplog, capfd) == []
+
+
+def typed(payloads, slot: dict) -> list:
+    """What a typed address puts into this input: the search string itself, or the page's query
+    store (the URL's parameters as a dict, as the page layout writes it)."""
+    if slot["property"] == "search" or slot["id"] == "shell-query":
+        return TYPED_SEARCHES
+    if slot["id"].endswith("-query") and isinstance(payloads.value(slot["id"], slot["property"]), dict):
+        return [dict(parse_qsl(search.lstrip("?"))) for search in TYPED_SEARCHES]
+    return []
+
+
+def test_any_typed_address_gets_the_pages_own_answer(client, payloads, caplog, capfd):
+    """A URL is what a person may type: no 400 either, the page says what it could not use."""
+    caplog.set_level(logging.WARNING)
+    failures, posted = [], 0
+    for dep in payloads.dependencies:
+        slots = [*dep["inputs"], *dep["state"]]
+        paths = PAGES if any(d["property"] == "pathname" for d in slots) else PAGES[:1]  # the router: each page
+        for n, slot in enumerate(slots):
+            for path in paths:
+                for value in typed(payloads, slot):
+                    body = payloads.body(dep, n, value)
+                    for entry in body["inputs"] + body["state"]:
+                        if isinstance(entry, dict) and entry["property"] == "pathname":
+                            entry["value"] = path
+                    answer = client.post("/_dash-update-component", json=body)
+                    posted += 1
+                    if answer.status_code not in (200, 204):
+                        failures.append((dep["output"][:90], path, str(value)[:60], answer.status_code))
+    assert posted > 150  # every page's router call and each page's query store
     assert failures == []
     assert logged_tracebacks(caplog, capfd) == []
 
