@@ -32,8 +32,9 @@ def _origin(error: BaseException) -> str:
 
 
 def _warn(error: BaseException) -> None:
-    current_app.logger.warning("malformed request %s %s: %s: %.200s (%s)", request.method, request.path,
-                               type(error).__name__, error, _origin(error))
+    # repr keeps the line one line: the path and the message may carry the sender's newlines
+    current_app.logger.warning("malformed request %s %r: %s: %r (%s)", request.method, request.path[:200],
+                               type(error).__name__, str(error)[:200], _origin(error))
 
 
 def _malformed(error: Exception) -> Response:
@@ -44,9 +45,9 @@ def _malformed(error: Exception) -> Response:
                     mimetype="text/plain; charset=utf-8")
 
 
-def _no_such_bundle(error: DependencyException) -> Response:
-    # Dash raises this for a /_dash-component-suites/ path it never registered (anyone can ask)
-    _warn(error)
+def _no_such_bundle(_error: DependencyException) -> Response:
+    # Dash raises this for a /_dash-component-suites/ path it never registered. Anyone may ask, before
+    # signing in: a plain 404 like any missing file, with no log line to flood the log with.
     return Response("Not found.\n", status=404, mimetype="text/plain; charset=utf-8")
 
 

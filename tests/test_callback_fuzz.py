@@ -213,7 +213,41 @@ def test_hand_made_requests_answer_4xx_without_a_traceback(served, client, paylo
     answer = client.post("/_dash-update-component", json=payloads.body(clicked, slot, {"rowId": None, "colId": None}))
     assert answer.status_code < 500
 
+    assert logged_tracebacks(caplog, capfd) == []
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines and all("\n" not in line for line in lines)  # one line each, whatever the sender wrote
+
+    caplog.clear()
     anonymous = served.server.test_client()
-    missing = anonymous.get("/_dash-component-suites/dash/nope.js")
-    assert missing.status_code == 404 and b"registered paths" not in missing.data
+    for _ in range(3):
+        missing = anonymous.get("/_dash-component-suites/dash/nope.js")
+        assert missing.status_code == 404 and b"registered paths" not in missing.data
+    assert caplog.records == []  # nothing for anyone to flood the log with
+    assert logged_tracebacks(caplog, capfd) == []
+
+
+def route_path(rule: str) -> str:
+    for variable, value in (("<path:path>", "customer"), ("<path:filename>", "x.css"), ("<view>", "pivot"),
+                            ("<any(csv, xlsx):fmt>", "csv"), ("<string:package_name>", "dash"),
+                            ("<path:fingerprinted_path>", "dash_core_components.v9.js")):
+        rule = rule.replace(variable, value)
+    return rule
+
+
+def test_every_route_signed_in_or_not_answers_junk_without_a_500(served, client, caplog, capfd):
+    """Runs last: its sign-in attempts with junk count against this address's throttle."""
+    caplog.set_level(logging.WARNING)
+    deep = "[" * 100_000 + "]" * 100_000
+    junk = {"lang": "x" * 100_000, "next": "//x" * 1000, "spec": deep, "kind": "records", "cell": "[1]",
+            "username": "\x00" * 10, "password": "a" * 100_000, "csrf": "{}", "sid": "%00"}
+    sends = ({"query_string": junk}, {"data": junk}, {"data": deep, "content_type": "application/json"})
+    failures = []
+    for caller in (served.server.test_client(), client):
+        for rule in served.server.url_map.iter_rules():
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for send in sends:
+                    answer = caller.open(route_path(rule.rule), method=method, **send)
+                    if answer.status_code >= 500:
+                        failures.append((method, rule.rule, list(send), answer.status_code))
+    assert failures == []
     assert logged_tracebacks(caplog, capfd) == []
