@@ -226,6 +226,53 @@ def test_hand_made_requests_answer_4xx_without_a_traceback(served, client, paylo
     assert logged_tracebacks(caplog, capfd) == []
 
 
+def same_type(value) -> list:
+    """Values of the type the page holds, but odd: what a browser could send if a component misbehaved."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [0, -1, 2**63 - 1, -(2**63)]
+    if isinstance(value, float):
+        return [0.0, -1e308, 1e308]
+    if isinstance(value, str):
+        return ["", "x", "2026-02-30", "9" * 400, "' OR 1=1 --", "\u0000"]
+    if isinstance(value, list):
+        return [value[:0], value * 50] + [[v] for item in value[:1] for v in same_type(item)]
+    if isinstance(value, dict):
+        return [{}] + [{**value, key: v} for key, item in value.items() for v in same_type(item)[:2]]
+    return []
+
+
+# What the grids send when clicked or scrolled, the shapes AG Grid gives, with odd contents.
+GRID_EVENTS = {
+    "cellClicked": [{"colId": "x", "rowId": "nope", "value": 1, "rowIndex": 0, "timestamp": 1},
+                    {"colId": None, "rowId": None, "value": None, "rowIndex": None},
+                    {"colId": "x" * 5000, "rowId": "[]", "rowIndex": 2**63}],
+    "getRowsRequest": [{"startRow": 0, "endRow": 2**63}, {"startRow": -5, "endRow": -1},
+                       {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "x", "sort": "sideways"}],
+                        "filterModel": {"x": {"filterType": "text", "type": "contains", "filter": "%"}}}],
+    "virtualRowData": [[{"x": 1}], [None]],
+    "selectedRows": [[{"x": 1}], [{}]],
+}
+
+
+def test_odd_values_of_the_right_type_never_make_a_500(client, payloads, caplog, capfd):
+    caplog.set_level(logging.WARNING)
+    failures, posted = [], 0
+    for dep in payloads.dependencies:
+        slots = [*dep["inputs"], *dep["state"]]
+        for n, slot in enumerate(slots):
+            held = [payloads.value(i, slot["property"]) for i in payloads.concrete(slot["id"])][0]
+            for value in same_type(held) + GRID_EVENTS.get(slot["property"], []):
+                answer = client.post("/_dash-update-component", json=payloads.body(dep, n, value))
+                posted += 1
+                if answer.status_code >= 500:
+                    failures.append((dep["output"][:90], slot["id"], slot["property"], str(value)[:60]))
+    assert posted > 100  # every prop the pages set, and every grid event
+    assert failures == []
+    assert logged_tracebacks(caplog, capfd) == []
+
+
 def route_path(rule: str) -> str:
     for variable, value in (("<path:path>", "customer"), ("<path:filename>", "x.css"), ("<view>", "pivot"),
                             ("<any(csv, xlsx):fmt>", "csv"), ("<string:package_name>", "dash"),
