@@ -12,7 +12,11 @@ import pytest
 
 from tests.test_access_serving import served, sign_in  # noqa: F401  (served is a fixture)
 
-PAGES = ("/", "/explore", "/pivot", "/contribution", "/agents", "/customer")
+PAGES = ("/", "/explore", "/pivot", "/contribution", "/agents", "/customer", "/admin", "/nope")
+# Each page's parameters, so that the query stores the pages write hold entries to fuzz.
+PAGE_SEARCH = ("?lang=en&from=2026-01-01&to=2026-03-31&region=east&channel=agency&measure=written_premium"
+               "&dim=geography&top=10&compare=yoy&rows=geography.region&cols=channel&depth=1&heat=1&wdim=channel"
+               "&adopt=1&reason=lapse&id=C000001")
 SPEC = {"cube": "policies", "measures": ["written_premium"], "rows": ["geography.region"],
         "filters": [{"dim": "time.month", "op": "between", "values": ["2026-03-01", "2026-03-31"]}]}
 
@@ -36,7 +40,8 @@ TYPED = {"measure": "nope", "dim": "x" * 5000, "path": ",".join(["x"] * 500), "c
          "from": "2026-02-30", "to": "99999-01-01", "region": "east,east", "channel": "x" * 100_000, "id": "../../etc",
          "lang": "xx", "action": "null", "actor": "None"}
 TYPED_SEARCHES = ["?" + urlencode(TYPED), "?" + "&".join(f"{k}=" for k in TYPED), "?top=0&from=2027-01-01&to=2020-01-01",
-                  "?" + "a=1&" * 5000, "?lang=en&%ZZ=%ZZ", "#?&&=="]
+                  "?" + "a=1&" * 5000, "?lang=en&%ZZ=%ZZ", "#?&&==",
+                  "?" + "&".join(f"{k}=a&{k}=b" for k in TYPED)]  # each key twice: the router hands lists over
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +138,9 @@ def payloads(client):
             if entry["property"] == "pathname":
                 entry["value"] = path
             elif entry["property"] in ("search", "hash"):
-                entry["value"] = "" if entry["property"] == "hash" else "?lang=en"
+                entry["value"] = "" if entry["property"] == "hash" else PAGE_SEARCH
             elif entry["property"] == "href":
-                entry["value"] = f"http://localhost{path}?lang=en"
+                entry["value"] = f"http://localhost{path}{PAGE_SEARCH}"
         answer = client.post("/_dash-update-component", json=body)
         assert answer.status_code == 200, (path, answer.data[:300])
         held += list(components(answer.get_json()["response"]))
@@ -146,14 +151,17 @@ def test_every_callback_answers_wrong_types_nulls_and_oversize_values_without_a_
     caplog.set_level(logging.WARNING)
     failures, posted = [], 0
     for dep in payloads.dependencies:
-        slots = len(dep["inputs"]) + len(dep["state"])
-        cases = [(None, None)] + [(slot, name) for slot in range(slots) for name in WRONG]
-        for slot, name in cases:
-            body = payloads.body(dep, slot, WRONG.get(name))
-            answer = client.post("/_dash-update-component", json=body)
+        slots = [*dep["inputs"], *dep["state"]]
+        cases = [(None, None, None)] + [(n, name, value) for n in range(len(slots)) for name, value in WRONG.items()]
+        for n, slot in enumerate(slots):  # a store's object with one entry of a wrong type
+            held = payloads.value(payloads.concrete(slot["id"])[0], slot["property"])
+            cases += [(n, f"{key}: {name}", {**held, key: WRONG[name]}) for key in held or {}
+                      for name in ("number", "list", "object", "null")] if isinstance(held, dict) else []
+        for n, name, value in cases:
+            answer = client.post("/_dash-update-component", json=payloads.body(dep, n, value))
             posted += 1
-            if answer.status_code >= 500 or (slot is None and answer.status_code == 400):
-                failures.append((dep["output"][:90], slot, name, answer.status_code))
+            if answer.status_code >= 500 or (n is None and answer.status_code == 400):
+                failures.append((dep["output"][:90], n, name, answer.status_code))
     assert posted > 500  # every callback, every input and state
     assert failures == []
     assert logged_tracebacks(caplog, capfd) == []
