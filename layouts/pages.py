@@ -30,10 +30,11 @@ def page_title(name_key: str, lang: str) -> str:
 
 def _one_value_each(layout):
     """Dash hands a parameter given twice (?region=east&region=north) to the layout as a list; the
-    pages' links write each once, and every page reads text: the first counts, as in Flask's args."""
+    pages' links write each once, and every page reads text: the last counts, as layouts/url_query.py
+    reads the URL in the callbacks that rewrite it."""
     @functools.wraps(layout)
     def page(**query):
-        return layout(**{k: v[0] if isinstance(v, list) else v for k, v in query.items()})
+        return layout(**{k: v[-1] if isinstance(v, list) else v for k, v in query.items()})
     return page
 
 

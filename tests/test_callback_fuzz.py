@@ -126,25 +126,40 @@ class Payloads:
                 "changedPropIds": changed}
 
 
+def routed(client, shell: Payloads, path: str, search: str) -> list[dict]:
+    """The components of the page the router serves for this address."""
+    router = next(d for d in shell.dependencies if "_pages_content.children" in d["output"])
+    body = shell.body(router)
+    for entry in body["inputs"] + body["state"]:
+        if entry["property"] == "pathname":
+            entry["value"] = path
+        elif entry["property"] in ("search", "hash"):
+            entry["value"] = "" if entry["property"] == "hash" else search
+        elif entry["property"] == "href":
+            entry["value"] = f"http://localhost{path}{search}"
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, (path, answer.data[:300])
+    return list(components(answer.get_json()["response"]))
+
+
 @pytest.fixture(scope="module")
-def payloads(client):
+def shell(client):
     dependencies = [d for d in client.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
-    held = list(components(client.get("/_dash-layout").get_json()))
-    router = next(d for d in dependencies if "_pages_content.children" in d["output"])
-    shell = Payloads(dependencies, held)
-    for path in PAGES:
-        body = shell.body(router)
-        for entry in body["inputs"] + body["state"]:
-            if entry["property"] == "pathname":
-                entry["value"] = path
-            elif entry["property"] in ("search", "hash"):
-                entry["value"] = "" if entry["property"] == "hash" else PAGE_SEARCH
-            elif entry["property"] == "href":
-                entry["value"] = f"http://localhost{path}{PAGE_SEARCH}"
-        answer = client.post("/_dash-update-component", json=body)
-        assert answer.status_code == 200, (path, answer.data[:300])
-        held += list(components(answer.get_json()["response"]))
-    return Payloads(dependencies, held)
+    return Payloads(dependencies, list(components(client.get("/_dash-layout").get_json())))
+
+
+@pytest.fixture(scope="module")
+def payloads(client, shell):
+    held = shell.held + [c for path in PAGES for c in routed(client, shell, path, PAGE_SEARCH)]
+    return Payloads(shell.dependencies, held)
+
+
+def test_a_parameter_given_twice_counts_once_as_its_last_value(client, shell):
+    page = routed(client, shell, "/explore", "?lang=en&measure=policies&measure=written_premium")
+    measure = next(c for c in page if c["props"].get("id") == "explore-measure")
+    assert measure["props"]["value"] == "written_premium"
+    store = next(c for c in page if c["props"].get("id") == "explore-query")
+    assert store["props"]["data"]["measure"] == "written_premium"
 
 
 def test_every_callback_answers_wrong_types_nulls_and_oversize_values_without_a_500(client, payloads, caplog, capfd):
