@@ -296,6 +296,21 @@ def test_odd_values_of_the_right_type_never_make_a_500(client, payloads, caplog,
     assert logged_tracebacks(caplog, capfd) == []
 
 
+def test_a_server_fault_on_well_formed_input_is_still_a_500_with_its_traceback(client, shell, caplog, monkeypatch):
+    """The guard answers malformed input only: a fault of the server's own still shows in the log."""
+    caplog.set_level(logging.WARNING)
+    header = next(d for d in shell.dependencies if "app-title.children" in d["output"])
+    assert client.post("/_dash-update-component", json=shell.body(header, 0, "?lang=en")).status_code == 200
+
+    def disk_gone():
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("callbacks.shell.nav_pages", disk_gone)
+    answer = client.post("/_dash-update-component", json=shell.body(header, 0, "?lang=en"))
+    assert answer.status_code == 500
+    assert any(r.exc_info and r.exc_info[0] is OSError for r in caplog.records)
+
+
 def route_path(rule: str) -> str:
     for variable, value in (("<path:path>", "customer"), ("<path:filename>", "x.css"), ("<view>", "pivot"),
                             ("<any(csv, xlsx):fmt>", "csv"), ("<string:package_name>", "dash"),
