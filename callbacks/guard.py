@@ -13,7 +13,7 @@ from __future__ import annotations
 import traceback
 
 from dash import Dash
-from dash.exceptions import DependencyException, UnsupportedRelativePath
+from dash.exceptions import DependencyException, InvalidCallbackReturnValue, UnsupportedRelativePath
 from flask import Response, current_app, request
 
 # What Python raises when a value has the wrong type or shape; RecursionError from the JSON decoder
@@ -45,6 +45,15 @@ def _malformed(error: Exception) -> Response:
                     mimetype="text/plain; charset=utf-8")
 
 
+def _outputs_not_on_page(error: InvalidCallbackReturnValue) -> Response:
+    # A wildcard output's length is the number of ids the request lists: a request listing fewer or more
+    # components than the page has was hand-made. Any other bad return value is the callback's own bug.
+    first = str(error).strip().split("\n", 1)[0]
+    if not (first.startswith("Invalid number of output values") and " item " in first):
+        raise error
+    return _malformed(error)
+
+
 def _no_such_bundle(_error: DependencyException) -> Response:
     # Dash raises this for a /_dash-component-suites/ path it never registered. Anyone may ask, before
     # signing in: a plain 404 like any missing file, with no log line to flood the log with.
@@ -54,4 +63,5 @@ def _no_such_bundle(_error: DependencyException) -> Response:
 def init_guard(app: Dash) -> None:
     for kind in MALFORMED:
         app.server.register_error_handler(kind, _malformed)
+    app.server.register_error_handler(InvalidCallbackReturnValue, _outputs_not_on_page)
     app.server.register_error_handler(DependencyException, _no_such_bundle)

@@ -241,6 +241,13 @@ def test_hand_made_requests_answer_4xx_without_a_traceback(served, client, paylo
     assert lines and all("\n" not in line for line in lines)  # one line each, whatever the sender wrote
 
     caplog.clear()
+    header = next(d for d in payloads.dependencies if "app-title.children" in d["output"])
+    fewer = payloads.body(header, 0, "?lang=en")
+    fewer["outputs"] = [o[:1] if isinstance(o, list) else o for o in fewer["outputs"]]  # one nav link of seven
+    assert client.post("/_dash-update-component", json=fewer).status_code == 400
+    assert logged_tracebacks(caplog, capfd) == []
+
+    caplog.clear()
     anonymous = served.server.test_client()
     for _ in range(3):
         missing = anonymous.get("/_dash-component-suites/dash/nope.js")
