@@ -39,8 +39,8 @@ TYPED = {"measure": "nope", "dim": "x" * 5000, "path": ",".join(["x"] * 500), "c
          "wdim": "nope", "wmember": "[]", "reason": "{}", "adopt": "1e309", "branch": "%", "team": "_", "agent": "*",
          "from": "2026-02-30", "to": "99999-01-01", "region": "east,east", "channel": "x" * 100_000, "id": "../../etc",
          "lang": "xx", "action": "null", "actor": "None"}
-TYPED_SEARCHES = ["?" + urlencode(TYPED), "?" + "&".join(f"{k}=" for k in TYPED), "?top=0&from=2027-01-01&to=2020-01-01",
-                  "?" + "a=1&" * 5000, "?lang=en&%ZZ=%ZZ", "#?&&==",
+TYPED_SEARCHES = ["?" + urlencode(TYPED), "?" + "&".join(f"{k}=" for k in TYPED),
+                  "?top=0&from=2027-01-01&to=2020-01-01", "?" + "a=1&" * 5000, "?lang=en&%ZZ=%ZZ", "#?&&==",
                   "?" + "&".join(f"{k}=a&{k}=b" for k in TYPED)]  # each key twice: the router hands lists over
 
 
@@ -162,7 +162,28 @@ def test_a_parameter_given_twice_counts_once_as_its_last_value(client, shell):
     assert store["props"]["data"]["measure"] == "written_premium"
 
 
+@pytest.fixture(scope="module")
+def as_admin(served):
+    """An administrator's client and what the pages hold for them: the admin page's callbacks answer
+    only an administrator, so only their requests reach its code."""
+    admin = sign_in(served, "demo-admin")
+    dependencies = [d for d in admin.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
+    shell = Payloads(dependencies, list(components(admin.get("/_dash-layout").get_json())))
+    pages = [c for path in PAGES for c in routed(admin, shell, path, PAGE_SEARCH)]
+    return admin, Payloads(dependencies, shell.held + pages)
+
+
 def test_every_callback_answers_wrong_types_nulls_and_oversize_values_without_a_500(client, payloads, caplog, capfd):
+    assert_wrong_types_answered(client, payloads, caplog, capfd)
+
+
+def test_the_admin_pages_callbacks_answer_wrong_types_without_a_500(as_admin, caplog, capfd):
+    admin, held = as_admin
+    assert any(c["props"].get("id") == "admin-actor" for c in held.held)  # the admin page itself
+    assert_wrong_types_answered(admin, held, caplog, capfd)
+
+
+def assert_wrong_types_answered(client, payloads, caplog, capfd):
     caplog.set_level(logging.WARNING)
     failures, posted = [], 0
     for dep in payloads.dependencies:
