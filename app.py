@@ -15,6 +15,7 @@ import callbacks.admin  # noqa: F401  the administrator page's callbacks
 from callbacks.auth import init_auth
 from callbacks.downloads import blueprint as downloads
 from callbacks.engine import RESULT_CACHE
+from callbacks.guard import init_guard
 from callbacks.headers import init_headers
 from layouts.pages import register_pages
 from layouts.shell import shell
@@ -41,6 +42,7 @@ init_auth(app)  # sign-in; every other route refuses requests without a session
 server.register_blueprint(downloads)
 register_pages()
 app.layout = shell
+init_guard(app)  # malformed callbacks and exports: 400 and one log line, not a 500 and a traceback
 init_headers(app)  # CSP and the other security headers on every response
 
 

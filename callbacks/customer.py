@@ -58,8 +58,9 @@ def suggest(text, value, data):
     chosen = [o for o in data or [] if o["value"] == value]
     if chosen and text == chosen[0]["label"]:
         return no_update
+    typed = (text or "").split(OPTION_SEPARATOR)[0]  # before the try: a typed text that is no text is a forged request (400)
     try:
-        options = _options(search(shared_engine(), current_access(), (text or "").split(OPTION_SEPARATOR)[0]))
+        options = _options(search(shared_engine(), current_access(), typed))
     except Exception:  # no suggestions rather than a broken box; the view itself says what failed
         log.exception("customer search failed")
         options = []

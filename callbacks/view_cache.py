@@ -12,10 +12,15 @@ definitions, which is what the engine's `memoised` keys on; so a repeated view i
 
 An answer that reports a failure (the page's error message) must not be kept: the callback's
 error branch calls `not_kept()`, and the next call tries again.
+
+The argument named `query` is the page's URL query store, which the page layout writes as text to
+text: anything else was forged, and is refused (TypeError, a 400 by callbacks/guard.py) before the
+render's own error branch could take it for a failure of the page and log its traceback.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 
 import plotly.graph_objects as go
@@ -32,8 +37,13 @@ class _Failed(Exception):
 
 
 def memoised_view(render):
+    names = list(inspect.signature(render).parameters)
+    at = names.index("query") if "query" in names else None
+
     @functools.wraps(render)
     def answer(*args):
+        if at is not None:
+            _check_query(args[at])
         parts = (render.__module__, render.__qualname__,
                  json.dumps([args, ctx.outputs_list], sort_keys=True, default=str, ensure_ascii=False))
         try:
@@ -42,6 +52,12 @@ def memoised_view(render):
             return failed.answer
 
     return answer
+
+
+def _check_query(query) -> None:
+    if query is not None and not (isinstance(query, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in query.items())):
+        raise TypeError("a page's query must be an object of texts")
 
 
 def not_kept() -> None:

@@ -31,6 +31,7 @@ from cubes.model import Cube, SpecError, level_ref
 
 FILTER_OPS = ("eq", "in", "not_in", "range", "between")
 COMPARE_MODES = ("yoy", "prev", "ytd")
+TOP_LIMIT = 1_000_000  # more than any level has members; keeps N within the warehouse's 64-bit integers
 SPEC_KEYS = ("cube", "rows", "columns", "measures", "filters", "drill", "sort", "top", "totals", "compare")
 
 
@@ -273,8 +274,10 @@ def _drill(cube: Cube, item) -> Drill:
 
 
 def _top(cube: Cube, item, measures, rows) -> Top:
-    if not isinstance(item, dict) or isinstance(item.get("n"), bool) or not isinstance(item.get("n"), int) or item["n"] < 1:
-        raise SpecError('top needs {"n": a positive whole number, "by": measure, "others": true|false}')
+    n = item.get("n") if isinstance(item, dict) else None
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= TOP_LIMIT:
+        raise SpecError(f'top needs {{"n": a positive whole number up to {TOP_LIMIT:,}, "by": measure, '
+                        '"others": true|false}')
     if not rows:
         raise SpecError("top N ranks the first row level; the spec has no rows")
     by = item.get("by") or measures[0]
@@ -283,7 +286,7 @@ def _top(cube: Cube, item, measures, rows) -> Top:
     others = item.get("others", True)
     if not isinstance(others, bool):
         raise SpecError("top 'others' must be true or false")
-    return Top(item["n"], by, others)
+    return Top(n, by, others)
 
 
 def _sort(cube: Cube, item, measures, levels) -> Sort:

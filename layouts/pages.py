@@ -2,6 +2,8 @@
 page for unknown addresses; the browser title of each page in each language."""
 from __future__ import annotations
 
+import functools
+
 import dash
 
 from layouts import admin, agents, contribution, customer, explore, not_found, overview, pivot
@@ -26,11 +28,21 @@ def page_title(name_key: str, lang: str) -> str:
     return f"{t(name_key, lang)} · {t('app.title', lang)}"
 
 
+def _one_value_each(layout):
+    """Dash hands a parameter given twice (?region=east&region=north) to the layout as a list; the
+    pages' links write each once, and every page reads text: the last counts, as layouts/url_query.py
+    reads the URL in the callbacks that rewrite it."""
+    @functools.wraps(layout)
+    def page(**query):
+        return layout(**{k: v[-1] if isinstance(v, list) else v for k, v in query.items()})
+    return page
+
+
 def register_pages() -> None:
     # the registry's title is the default language's: what the first HTML says before shell.js runs
     # `order` keeps the header's links in PAGES' order (Dash Pages would sort them by module name)
     for order, (module, path, layout, name_key) in enumerate(PAGES):
-        dash.register_page(module, path=path, layout=layout, name=name_key, order=order,
+        dash.register_page(module, path=path, layout=_one_value_each(layout), name=name_key, order=order,
                            title=page_title(name_key, DEFAULT_LANGUAGE))
     dash.register_page(NOT_FOUND, path="/404", layout=not_found.layout, name="notfound.title",
                        title=page_title("notfound.title", DEFAULT_LANGUAGE))

@@ -30,6 +30,7 @@ def spec(**changes) -> dict:
     ({"filters": [{"dim": "channel", "op": "between", "values": ["2025-01-01", "2025-02-01"]}]}, "not a time level"),
     ({"filters": [{"dim": "time.month", "op": "between", "values": ["2025-13-01", None]}]}, "ISO dates"),
     ({"top": {"n": 0}}, "positive whole number"),
+    ({"top": {"n": 9223372036854775808}}, "positive whole number up to 1,000,000"),
     ({"sort": [{"by": "loss_ratio"}]}, "sort by one of written_premium, geography.region"),
     ({"compare": "mom"}, "unknown compare 'mom'; valid: yoy, prev, ytd"),
     ({"compare": "prev"}, "needs a time level"),
