@@ -3,6 +3,7 @@ sort state read from (and written into) its column definitions for the URL."""
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 
 import pandas as pd
@@ -20,11 +21,15 @@ def text_width(text: str) -> float:
     return sum(14 if unicodedata.east_asian_width(c) in "WF" else 8.5 for c in text)
 
 
+# what a wrapped header cannot break: a run of Latin letters, digits and signs, or one CJK character
+_UNBREAKABLE = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
 def header_width(header: str) -> int:
     """The narrowest column whose wrapped header breaks no word ("Contributi / on margin"): its
-    longest word, with the cell's padding and the header's marks (Chinese breaks between any two
-    characters)."""
-    return math.ceil(max(map(text_width, header.split()), default=0) + CELL_PADDING + HEADER_MARKS)
+    widest unbreakable piece, with the cell's padding and the header's marks (Chinese breaks
+    between any two characters)."""
+    return math.ceil(max(map(text_width, _UNBREAKABLE.findall(header)), default=0) + CELL_PADDING + HEADER_MARKS)
 
 
 # d3-format in the browser, so the grid keeps raw numbers (sorting and CSV export stay exact).
