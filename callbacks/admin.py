@@ -88,11 +88,14 @@ def show_audit(actor, actions, dates, lang):
     return json_rows(frame), shown, user_rows(lang, listed)
 
 
+EXPORT_ACTIONS = ("export_started", "export")  # an export's two rows: before its first byte, and at its end
+
+
 # --- the target and the detail in words --------------------------------------------------------------------
 def _target(row, lang: str) -> str:
     """What the action was about: the user changed, or for an export the page and the table (透视表 明细),
     not the route's view/kind codes."""
-    if row.action != "export" or not isinstance(row.target, str) or "/" not in row.target:
+    if row.action not in EXPORT_ACTIONS or not isinstance(row.target, str) or "/" not in row.target:
         return row.target
     view, kind = row.target.split("/", 1)
     return f"{t('nav.' + view, lang)} {t('admin.kind.' + kind, lang)}"
@@ -103,7 +106,7 @@ def _detail(row, roles: dict, lang: str) -> str:
     text = row.detail if isinstance(row.detail, str) else ""
     try:
         data = json.loads(text) if text.startswith("{") else text
-        if row.action == "export" and isinstance(data, dict):
+        if row.action in EXPORT_ACTIONS and isinstance(data, dict):
             return _export_detail(data, row.rows, lang)
         if row.action in ("user_added", "role_set") and isinstance(data, dict):
             words = scope_text(data.get("role", ""), data.get("scope") or {}, lang)

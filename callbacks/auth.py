@@ -236,12 +236,16 @@ def user_badge_language(shared):
 
 # --- exports --------------------------------------------------------------------------------------------
 def audited_export(frames, view: str, kind: str, spec, cell: dict, fmt: str):
-    """The export's frames, passed through; when they end, an audit row names who exported what
-    (view, kind, file format, the query spec, the cell) and how many rows went out."""
+    """The export's frames, passed through. An audit row names who exports what (view, kind, file
+    format, the query spec, the cell) before the first byte, so even an export whose worker dies
+    mid-stream is on record; when the frames end, a second row (the same export_id) says how many
+    rows went out and whether the file was sent whole. The log is append-only: two rows, not an update."""
     actor, address = current_user.username, request.remote_addr
     detail = {"view": view, "kind": kind, "format": fmt, "spec": spec.to_dict(), "cell": cell or None,
-              "params": {k: v for k, v in request.args.items() if k not in ("spec", "cell")}}
+              "params": {k: v for k, v in request.args.items() if k not in ("spec", "cell")},
+              "export_id": secrets.token_hex(8)}
     path = users.access_db_path()
+    audit.record(access_db(), actor, "export_started", f"{view}/{kind}", detail, None, address)
 
     def done(rows: int, finished: bool) -> None:
         # its own connection: a streamed download ends after the request's teardown closed g's

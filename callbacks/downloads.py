@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from itertools import chain, islice
 from urllib.parse import quote, urlencode
 
 from dash import MATCH, Input, Output, clientside_callback
@@ -82,8 +83,13 @@ def export(view: str, fmt: str):
             return _refuse(t("export.too_many_rows", lang, rows=f"{total:,}", limit=f"{EXCEL_ROWS - 2:,}"), 413)
     if request.args.get("check"):
         return jsonify({"refused": None})
+    try:  # the first frame before the first byte: a cell or spec the cube cannot answer is a 400, not a cut file
+        frames = iter(_frames(cubes, view, kind, spec, cell, lang))
+        first = list(islice(frames, 1))
+    except SpecError as error:
+        return _refuse(f"{t('export.invalid', lang)}\n{error}")
     line = filters_line(spec, lang, lambda ref, key: cubes.member_label(spec.cube, ref, key, lang))
-    frames = audited_export(_frames(cubes, view, kind, spec, cell, lang), view, kind, spec, cell, fmt)
+    frames = audited_export(chain(first, frames), view, kind, spec, cell, fmt)
     name = f"{view}_{kind}_{dt.date.today().isoformat()}.{fmt}"
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(frames, line)), content_type="text/csv; charset=utf-8",

@@ -33,8 +33,8 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-ACTIONS = ("login", "login_failed", "login_locked", "login_throttled", "logout", "export", "user_added", "role_set",
-           "scope_set", "password_reset", "user_disabled", "user_enabled", "user_unlocked")
+ACTIONS = ("login", "login_failed", "login_locked", "login_throttled", "logout", "export_started", "export",
+           "user_added", "role_set", "scope_set", "password_reset", "user_disabled", "user_enabled", "user_unlocked")
 COLUMNS = ("id", "at", "actor", "action", "target", "detail", "rows", "address")
 
 

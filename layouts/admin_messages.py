@@ -82,6 +82,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action.login_locked": {"zh": "锁定中拒绝登录", "en": "refused: locked"},
     "action.login_throttled": {"zh": "地址失败过多，拒绝登录", "en": "refused: too many failures from the address"},
     "action.logout": {"zh": "退出登录", "en": "signed out"},
+    "action.export_started": {"zh": "开始导出", "en": "export started"},
     "action.export": {"zh": "导出", "en": "export"},
     "action.user_added": {"zh": "新增用户", "en": "user added"},
     "action.role_set": {"zh": "修改角色", "en": "role changed"},

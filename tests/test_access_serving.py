@@ -4,6 +4,7 @@ export and sign-in leaves an audit row; lockout, session cookie and session end.
 from __future__ import annotations
 
 import csv
+import gc
 import datetime as dt
 import io
 import json
@@ -122,18 +123,55 @@ def test_a_filter_for_another_region_exports_nothing(served, raw):
     assert all(r["Region"] != "North China" for r in table)
 
 
+EXPORT_ACTIONS = ["export_started", "export"]
+
+
+def _new_export_rows(con, before):
+    rows = audit.entries(con, actor="demo-branch", actions=EXPORT_ACTIONS)
+    return rows[~rows["id"].isin(before["id"])].sort_values("id")
+
+
 def test_every_export_leaves_an_audit_row_with_user_spec_and_rows(served):
     client = sign_in(served, "demo-branch")
     con = users.connect()
-    before = audit.entries(con, actor="demo-branch", actions=["export"])
+    before = audit.entries(con, actor="demo-branch", actions=EXPORT_ACTIONS)
     _line, records = read_csv(export(client, PREMIUM_SPEC, "records", view="explore"))
     _line, table = read_csv(export(client, BY_REGION, "table", view="explore"))
-    rows = audit.entries(con, actor="demo-branch", actions=["export"])
-    new = rows[~rows["id"].isin(before["id"])].sort_values("id")
-    assert list(new["target"]) == ["explore/records", "explore/table"]
-    assert list(new["rows"]) == [len(records), len(table)]
-    detail = json.loads(new["detail"].iloc[0])
-    assert detail["spec"]["filters"][0]["values"] == MONTH and detail["complete"] is True
+    new = _new_export_rows(con, before)
+    # each export: a row before its first byte, then one with the rows sent, the same export_id
+    assert list(new["action"]) == EXPORT_ACTIONS * 2
+    assert list(new["target"]) == ["explore/records"] * 2 + ["explore/table"] * 2
+    assert list(new["rows"].iloc[[1, 3]]) == [len(records), len(table)]
+    started, ended = (json.loads(d) for d in new["detail"].iloc[:2])
+    assert started["export_id"] == ended["export_id"] != json.loads(new["detail"].iloc[2])["export_id"]
+    assert ended["spec"]["filters"][0]["values"] == MONTH and ended["complete"] is True
+
+
+def test_an_export_cut_mid_stream_is_on_record_from_its_first_byte(served):
+    """A download the client drops (or whose worker dies) after the first chunk: the start row was
+    written before any byte went out; the end row says the file is incomplete."""
+    client = sign_in(served, "demo-branch")
+    con = users.connect()
+    before = audit.entries(con, actor="demo-branch", actions=EXPORT_ACTIONS)
+    response = client.get("/export/explore.csv", buffered=False, query_string={
+        "spec": json.dumps(PREMIUM_SPEC), "lang": "en", "kind": "records"})
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"\xef\xbb\xbf")  # the BOM and the filters line, then the first records
+    assert next(chunks)
+    assert list(_new_export_rows(con, before)["action"]) == ["export_started"]
+    response.close()
+    gc.collect()  # the stream's generators are closed as they are freed
+    new = _new_export_rows(con, before)
+    assert list(new["action"]) == EXPORT_ACTIONS and json.loads(new["detail"].iloc[1])["complete"] is False
+
+
+@pytest.mark.parametrize("cell", ['{"nope": "x"}', '{"geography.region": "north", "time.day": "x"}'])
+def test_an_export_the_cube_cannot_answer_is_refused_before_its_first_byte(served, cell):
+    client = sign_in(served, "demo-branch")
+    response = client.get("/export/pivot.csv", query_string={
+        "spec": json.dumps(BY_REGION), "lang": "en", "kind": "records", "cell": cell})
+    assert response.status_code == 400
+    assert not response.data.startswith(b"\xef\xbb\xbf") and b"not valid" in response.data.lower()
 
 
 def _real_callback_payload(client) -> dict:
