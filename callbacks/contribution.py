@@ -18,7 +18,7 @@ from callbacks import charts
 from callbacks.downloads import export_href, register_export
 from callbacks.engine import engine
 from callbacks.filters import cube_filters, current_filters
-from callbacks.grids import header_width, json_rows, number_column
+from callbacks.grids import json_rows, number_column, with_whole_header
 from callbacks.view_cache import memoised_view, not_kept
 from callbacks.view_url import rewritten_search
 from cubes import contribution_analysis as analysis
@@ -174,8 +174,7 @@ def reasons_figure(summary: pd.DataFrame, lang: str) -> go.Figure:
 
 # --- grids ------------------------------------------------------------------------------------------
 def _text_column(field: str, header: str, **extra) -> dict:
-    column = {"field": field, "headerName": header, "minWidth": 110, **extra}
-    return column | {"minWidth": max(column["minWidth"], header_width(header))}
+    return with_whole_header({"field": field, "headerName": header, "minWidth": 110, **extra})
 
 
 def _number(field: str, fmt: str, lang: str, header: str | None = None, min_width: int | None = None) -> dict:

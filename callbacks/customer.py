@@ -126,8 +126,6 @@ def _date_column(field: str, header_key: str, lang: str) -> dict:
     return _text_column(field, header_key, lang, context={"format": "date"})
 
 
-
-
 def _shown(value) -> str:
     # numbers as their widest format (",.2f"); text as it is
     if isinstance(value, (int, float)) and not isinstance(value, bool):

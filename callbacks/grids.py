@@ -32,6 +32,11 @@ def header_width(header: str) -> int:
     return math.ceil(max(map(text_width, _UNBREAKABLE.findall(header)), default=0) + CELL_PADDING + HEADER_MARKS)
 
 
+def with_whole_header(column: dict) -> dict:
+    """`column` at least `header_width` of its header wide."""
+    return column | {"minWidth": max(column.get("minWidth", 0), header_width(column["headerName"]))}
+
+
 # d3-format in the browser, so the grid keeps raw numbers (sorting and CSV export stay exact).
 NUMBER_FORMATS = {"money": ",.0f", "int": ",.0f", "pct": ".2%", "float": ",.2f"}
 MONEY_DIGITS = ",.2f"  # money in a grid's unit (layouts/numbers.py GRID_MONEY), named in the header
@@ -52,8 +57,7 @@ def number_column(field: str, header: str, fmt: str, lang: str | None = None, **
               "valueFormatter": {"function": f"params.value == null ? '' : d3.format('{pattern}')({scaled})"},
               # AG Grid keeps a column's context for the application: an export of the grid writes the format
               "context": {"format": fmt}, **extra}
-    column["minWidth"] = max(column["minWidth"], header_width(header))
-    return column
+    return with_whole_header(column)
 
 
 # --- sort state in the URL (layouts/grid_sort.py) -----------------------------------------------
