@@ -35,14 +35,19 @@ def server_ms(headers) -> float:
     return float(match.group(1)) if match else math.nan
 
 
+def post_callback(session: requests.Session, base_url: str, path: str, body: str, timeout: float) -> requests.Response:
+    """One recorded callback request, sent as Dash's renderer sends it."""
+    return session.post(base_url + path, data=body.encode("utf-8"), timeout=timeout,
+                        headers={"Content-Type": "application/json", "Accept": "application/json"})
+
+
 def replay(session: requests.Session, base_url: str, calls: list[tuple[str, str]], timeout: float = 600) -> RoundTrip:
     total = server = slowest = 0.0
     slowest_output = ""
     size = 0
     for path, body in calls:
         started = time.perf_counter()
-        answer = session.post(base_url + path, data=body.encode("utf-8"), timeout=timeout,
-                              headers={"Content-Type": "application/json", "Accept": "application/json"})
+        answer = post_callback(session, base_url, path, body, timeout)
         content = answer.content
         elapsed = (time.perf_counter() - started) * 1000
         if answer.status_code not in OK_STATUSES:

@@ -90,12 +90,14 @@ class Server:
 
 
 def start(warehouse: Path, cache_type: str, workers: int = 2, threads: int = 4, timeout_s: float = 120,
-          extra_env: dict | None = None) -> Server:
+          extra_env: dict | None = None, production: bool = False) -> Server:
     """Launch gunicorn and wait for the first 200 on /. FileSystemCache gets a fresh directory, so
-    every worker shares one empty cache."""
+    every worker shares one empty cache. `production`: scripts/serve.sh as `make serve` runs it (its
+    gunicorn_conf.py, access log), not the bench's Server-Timing entry point."""
     port = free_port()
     temps = []
-    env = dict(os.environ, POLICYCUBE_DATA=str(warehouse), POLICYCUBE_CACHE_TYPE=cache_type, **(extra_env or {}))
+    env = dict(os.environ, POLICYCUBE_DATA=str(warehouse), POLICYCUBE_CACHE_TYPE=cache_type, **(extra_env or {}),
+               HOST="127.0.0.1", PORT=str(port), WORKERS=str(workers), THREADS=str(threads))
     cache_dir = None
     if cache_type == "FileSystemCache":
         temp = tempfile.TemporaryDirectory(prefix="policycube-bench-cache-")
@@ -104,10 +106,10 @@ def start(warehouse: Path, cache_type: str, workers: int = 2, threads: int = 4, 
     log_path = Path(tempfile.gettempdir()) / f"policycube-bench-{port}.log"
     log = log_path.open("w")
     launched = time.perf_counter()
-    process = subprocess.Popen(
-        [str(GUNICORN), "scripts.bench_wsgi:app", "--workers", str(workers), "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--timeout", "300"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = (["bash", "scripts/serve.sh"] if production else
+               [str(GUNICORN), "scripts.bench_wsgi:app", "--workers", str(workers), "--threads", str(threads),
+                "--bind", f"127.0.0.1:{port}", "--timeout", "300"])
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = launched + timeout_s
     while True:
