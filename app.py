@@ -44,6 +44,15 @@ register_pages()
 app.layout = shell
 init_guard(app)  # malformed callbacks and exports: 400 and one log line, not a 500 and a traceback
 init_headers(app)  # CSP and the other security headers on every response
+# Dash (4.4) does its per-process setup (script list, callback map; the pages router's callback) in
+# before_request hooks that mark it done before doing it: on a threaded worker the requests arriving
+# meanwhile were served without it (404 on the renderer's own scripts: an empty page for the first
+# visitor after a restart). Run here, once, at import, in Dash's order, before any request; this uses
+# Dash's private hooks (there is no public API). With gunicorn's preload_app workers fork with it done.
+_DASH_SETUP = ("_setup_server", "router_sync")
+with server.test_request_context("/"):
+    for _hook in [hook for hook in server.before_request_funcs[None] if hook.__name__ in _DASH_SETUP]:
+        _hook()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,9 +22,16 @@ _ACCESS_STATUS = re.compile(r'"[A-Z]+ [^"]*" (\d{3}) ')
 
 
 def server_log(text: str) -> list[str]:
-    """No 500 answered, no traceback written."""
-    problems = [f"HTTP 500 in the access log: {line.strip()[:200]}" for line in text.splitlines()
-                if (m := _ACCESS_STATUS.search(line)) and m.group(1).startswith("5")]
+    """No 5xx answered, no traceback written, none of Dash's own scripts missing (a 404 there is an
+    empty page: Dash's per-process setup not done when the first visitor came, see app.py)."""
+    problems = []
+    for line in text.splitlines():
+        if not (m := _ACCESS_STATUS.search(line)):
+            continue
+        if m.group(1).startswith("5"):
+            problems.append(f"HTTP {m.group(1)} in the access log: {line.strip()[:200]}")
+        elif m.group(1) == "404" and "/_dash-" in line:
+            problems.append(f"one of Dash's own requests answered 404: {line.strip()[:200]}")
     if "Traceback (most recent call last)" in text:
         problems.append("a traceback in the server log")
     return problems
