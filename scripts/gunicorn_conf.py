@@ -10,6 +10,10 @@ bind = f"{_host}:{_port}"
 # one control socket per user (~/.gunicorn/gunicorn.ctl) would be taken over by whichever server started last
 control_socket_disable = True
 timeout = 120  # a records export of a million rows streams for seconds; a first 10x query can take long
+# gunicorn's default 2 s keep-alive closes a connection idle for 2 s, the pause a person takes between
+# two views: a request sent on it in that instant met a reset (12 in a 50-user run, `make load`).
+# Above a browser's own idle limit (Chromium: 60 s), so the browser, not the server, ends the connection.
+keepalive = 75
 
 
 def when_ready(_server) -> None:
