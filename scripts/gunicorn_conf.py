@@ -14,6 +14,11 @@ timeout = 120  # a records export of a million rows streams for seconds; a first
 # two views: a request sent on it in that instant met a reset (12 in a 50-user run, `make load`).
 # Above a browser's own idle limit (Chromium: 60 s), so the browser, not the server, ends the connection.
 keepalive = 75
+# Workers fork from the app the master imported: a replacement for a dead worker answers in seconds
+# instead of re-importing Dash, pandas and DuckDB on a busy machine. Importing app opens no file,
+# connection or thread (the warehouse and the access database open on a worker's first request;
+# tests/test_serving.py checks), so nothing is shared across the fork.
+preload_app = True
 
 
 def when_ready(_server) -> None:

@@ -116,3 +116,36 @@ def test_make_run_serves_with_gunicorn_and_stops_cleanly_on_ctrl_c(demo_warehous
     assert server.returncode == 0, output
     assert "development server" not in output.lower()
     assert "Traceback" not in output and "Error" not in output, output
+
+
+# gunicorn_conf.py preloads the app in the master and forks the workers from it: whatever the import
+# opened (a warehouse or access-database connection, a thread) would be shared by every worker.
+_IMPORT_PROBE = """
+import json, os, threading
+def fds():
+    found = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:  # the listing's own descriptor, closed by now
+            pass
+    return found
+before = fds()
+import app
+opened = sorted(target for fd, target in fds().items() if before.get(fd) != target)
+print(json.dumps({"opened": opened, "threads": [t.name for t in threading.enumerate()],
+                  "dash_setup": app.app._got_first_request}))
+"""
+
+
+def test_importing_the_app_opens_nothing_a_fork_would_share_and_finishes_dash_setup(demo_warehouse, tmp_path):
+    import json
+
+    env = dict(os.environ, POLICYCUBE_DATA=str(demo_warehouse), POLICYCUBE_CACHE_TYPE="FileSystemCache",
+               POLICYCUBE_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["opened"] == [] and probe["threads"] == ["MainThread"]
+    # Dash's per-process setup ran at import, so a worker's first visitors get the renderer's scripts
+    assert probe["dash_setup"] == {"pages": True, "setup_server": True}
