@@ -1,7 +1,7 @@
 """Starts and stops the real server for the bench, and reads its processes' memory from /proc.
 
-The server is `gunicorn scripts.bench_wsgi:app` (app:server plus a Server-Timing header), on the
-warehouse and cache backend the caller chooses. Memory is read from /proc/<pid>/status (VmRSS now,
+The server is `gunicorn scripts.bench_wsgi:app` (app:server plus a Server-Timing header), or for the
+load test scripts/serve.sh itself, on the warehouse and cache backend the caller chooses. Memory is read from /proc/<pid>/status (VmRSS now,
 VmHWM the peak), so no extra package is needed; this is Linux only, like the production target.
 """
 from __future__ import annotations
