@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import requests
 
 from data.users import DEMO_PASSWORD
 from data.warehouse import ensure_warehouse
@@ -65,8 +66,6 @@ def plan_exports(con) -> tuple[tuple[Export, ...], Export]:
 
 
 def record_navigations(server, members: dict) -> dict[str, list[tuple[str, str]]]:
-    import requests
-
     session = requests.Session()
     sign_in(session, server.url)
     driver = browser()
@@ -221,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--keep-log", action="store_true", help="keep the server log (its path is reported)")
     args = parser.parse_args(argv)
-    if args.users < 1 or args.duration <= 0:
-        parser.error("--users must be at least 1 and --duration positive")
+    if min(args.users, args.workers, args.threads) < 1 or args.duration <= 0:
+        parser.error("--users, --workers and --threads must be at least 1, --duration positive")
+    if args.kill_worker_at is not None and not 0 <= args.kill_worker_at < args.duration:
+        parser.error("--kill-worker-at must be within the run: 0 <= S < --duration")
     report = run(args.users, args.duration, args.kill_worker_at, args.workers, args.threads, args.seed, args.keep_log)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     print(text)
